@@ -1,0 +1,31 @@
+# mmssl_ext: the two commands of the README, plus helpers.
+PYTHON_BIN := .venv/bin/python
+PYTEST_ARGS ?=
+
+.PHONY: install demo test test-all lint format prepare-cifar10 clean
+
+install:
+	@bash tools/misc/install_env.sh
+
+demo: install
+	$(PYTHON_BIN) tools/misc/demo.py
+
+test: install
+	$(PYTHON_BIN) -m pytest tests $(PYTEST_ARGS)
+
+test-all: install
+	$(PYTHON_BIN) -m pytest tests -m "slow or not slow" $(PYTEST_ARGS)
+
+lint: install
+	$(PYTHON_BIN) -m ruff check .
+	$(PYTHON_BIN) -m ruff format --check .
+
+format: install
+	$(PYTHON_BIN) -m ruff check --fix .
+	$(PYTHON_BIN) -m ruff format .
+
+prepare-cifar10: install
+	$(PYTHON_BIN) tools/dataset_converters/prepare_cifar10.py --src ../shared/data/cifar10 --out data/cifar10
+
+clean:
+	rm -rf work_dirs .pytest_cache .ruff_cache

@@ -1,0 +1,8 @@
+# SimCLR, ResNet-18 (CIFAR stem), 1 GPU x batch 256, LARS + cosine, 1000 epochs, CIFAR-10.
+# Recipe: solo-learn scripts/pretrain/cifar/simclr.yaml. Online kNN (k=200, T=0.1) every 10 epochs.
+_base_ = [
+    '../_base_/models/simclr_resnet18_cifar.py',
+    '../_base_/datasets/cifar10_bs256_simclr.py',
+    '../_base_/schedules/cifar_lars_coslr_1000e.py',
+    '../_base_/default_runtime.py',
+]

@@ -1,0 +1,6 @@
+# Copyright (c) mmssl_ext contributors. All rights reserved.
+"""Data transforms registered in ``mmssl_ext.registry.TRANSFORMS``."""
+
+from .loading import CorruptImageError, LoadImageFromFile
+
+__all__ = ['LoadImageFromFile', 'CorruptImageError']

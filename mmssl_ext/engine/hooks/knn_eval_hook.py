@@ -1,0 +1,124 @@
+# Copyright (c) mmssl_ext contributors. All rights reserved.
+"""Online kNN evaluation during self-supervised pre-training."""
+
+from typing import Dict, Optional, Union
+
+from mmengine.hooks import Hook
+from mmengine.runner import Runner
+
+from mmssl_ext.evaluation import KNNAccuracy, extract_backbone_features
+from mmssl_ext.registry import HOOKS
+
+__all__ = ['KNNEvalHook']
+
+
+@HOOKS.register_module()
+class KNNEvalHook(Hook):
+    """Evaluate the backbone with a weighted kNN classifier every ``interval`` epochs (or iterations).
+
+    The bank is the pooled, L2-normalised backbone output on ``bank_dataloader`` (the labelled
+    training split through a test pipeline), the queries come from ``query_dataloader`` (the test
+    split). Each rank extracts its sampler's share; features are gathered, votes computed in chunks
+    of ``chunk_size`` queries. Results go to the logger, the message hub and the visualizer as
+    ``knn/top1`` and ``knn/top5`` (percent). Self-supervised models have no ``predict`` mode, so this
+    hook is how a pre-training run gets a metric (mmselfsup#306).
+
+    Args:
+        bank_dataloader (dict): Dataloader config of the labelled bank split.
+        query_dataloader (dict): Dataloader config of the query split.
+        interval (int): Evaluate every ``interval`` epochs (``by_epoch``) or iterations.
+            Defaults to 1.
+        by_epoch (bool): Count ``interval`` in epochs; False counts iterations. Defaults to True.
+        k (int): Neighbours. Defaults to 200.
+        temperature (float): Vote temperature. Defaults to 0.1.
+        chunk_size (int): Queries per similarity block. Defaults to 512.
+        evaluate_before_train (bool): Also evaluate the initial weights before the first
+            iteration, logged at iteration 0. Defaults to False.
+    """
+
+    priority = 'LOW'
+
+    def __init__(
+        self,
+        bank_dataloader: Union[dict, object],
+        query_dataloader: Union[dict, object],
+        interval: int = 1,
+        by_epoch: bool = True,
+        k: int = 200,
+        temperature: float = 0.1,
+        chunk_size: int = 512,
+        evaluate_before_train: bool = False,
+    ) -> None:
+        if interval < 1:
+            raise ValueError(f'KNNEvalHook: interval must be >= 1, got {interval}')
+        self.bank_dataloader_cfg = bank_dataloader
+        self.query_dataloader_cfg = query_dataloader
+        self.interval = interval
+        self.by_epoch = by_epoch
+        self.metric = KNNAccuracy(k=k, temperature=temperature, chunk_size=chunk_size)
+        self.evaluate_before_train = evaluate_before_train
+        self._loaders: Optional[tuple] = None
+        self.last_metrics: Dict[str, float] = {}
+        self._in_train = False
+
+    def _build_loaders(self, runner: Runner) -> tuple:
+        if self._loaders is None:
+            self._loaders = (
+                Runner.build_dataloader(self.bank_dataloader_cfg, seed=runner.seed),
+                Runner.build_dataloader(self.query_dataloader_cfg, seed=runner.seed),
+            )
+        return self._loaders
+
+    def evaluate(self, runner: Runner) -> Dict[str, float]:
+        """Extract bank and query features, vote, and log ``knn/top*``.
+
+        Args:
+            runner (Runner): The runner whose model is evaluated.
+
+        Returns:
+            dict[str, float]: ``{'knn/top1': ..., 'knn/top5': ...}``.
+        """
+        bank_loader, query_loader = self._build_loaders(runner)
+        bank_feats, bank_labels = extract_backbone_features(runner.model, bank_loader)
+        query_feats, query_labels = extract_backbone_features(runner.model, query_loader)
+        self.metric.set_bank(bank_feats, bank_labels)
+        self.metric.results.clear()
+        self.metric.process(None, [dict(feat=f, gt_label=y) for f, y in zip(query_feats, query_labels)])
+        # Every rank already holds all queries: compute locally rather than gather again.
+        metrics = self.metric.compute_metrics(self.metric.results)
+        self.metric.results.clear()
+        metrics = {f'knn/{name}': value for name, value in metrics.items()}
+        # Called from after_train_epoch/iter, before the runner's counters advance: report 1-based
+        # (completed) epochs/iterations, as the training log does; 0 means the initial weights.
+        step = runner.epoch if self.by_epoch else runner.iter
+        if self._in_train:
+            step += 1
+        for name, value in metrics.items():
+            runner.message_hub.update_scalar(name, value)
+        # After an epoch runner.iter already counts its iterations; inside after_train_iter it does not yet.
+        vis_step = runner.iter + 1 if self._in_train and not self.by_epoch else runner.iter
+        runner.visualizer.add_scalars(metrics, step=vis_step)
+        runner.logger.info(
+            f'kNN (k={self.metric.k}, T={self.metric.temperature}) at '
+            f"{'epoch' if self.by_epoch else 'iter'} {step}: " + ', '.join(f'{n}: {v:.2f}' for n, v in metrics.items())
+        )
+        self.last_metrics = metrics
+        return metrics
+
+    def before_train(self, runner: Runner) -> None:
+        """Evaluate the initial weights when ``evaluate_before_train`` is set."""
+        if self.evaluate_before_train:
+            self.evaluate(runner)
+        self._in_train = True
+
+    def after_train_epoch(self, runner: Runner) -> None:
+        """Evaluate every ``interval`` epochs and after the last one."""
+        if self.by_epoch and (self.every_n_epochs(runner, self.interval) or self.is_last_train_epoch(runner)):
+            self.evaluate(runner)
+
+    def after_train_iter(self, runner: Runner, batch_idx: int, data_batch=None, outputs=None) -> None:
+        """Evaluate every ``interval`` iterations and after the last one (``by_epoch=False``)."""
+        if not self.by_epoch and (
+            self.every_n_train_iters(runner, self.interval) or runner.iter + 1 == runner.max_iters
+        ):
+            self.evaluate(runner)

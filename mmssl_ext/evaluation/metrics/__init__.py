@@ -1,0 +1,6 @@
+# Copyright (c) mmssl_ext contributors. All rights reserved.
+"""Metrics registered in ``mmssl_ext.registry.METRICS``."""
+
+from .knn_accuracy import KNNAccuracy
+
+__all__ = ['KNNAccuracy']

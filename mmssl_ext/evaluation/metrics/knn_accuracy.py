@@ -1,0 +1,109 @@
+# Copyright (c) mmssl_ext contributors. All rights reserved.
+"""Weighted kNN top-k accuracy as an MMEngine metric."""
+
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import torch
+from mmengine.evaluator import BaseMetric
+
+from mmssl_ext.registry import METRICS
+
+from ..functional import weighted_knn_predict
+
+__all__ = ['KNNAccuracy']
+
+
+@METRICS.register_module()
+class KNNAccuracy(BaseMetric):
+    """Top-k accuracy of a weighted kNN classifier over a labelled feature bank.
+
+    The bank (training-split features and labels) is set with :meth:`set_bank`; :meth:`process`
+    collects query features, which are gathered across ranks by :class:`BaseMetric` before
+    :meth:`compute_metrics` votes (cosine similarity, ``exp(s / temperature)`` weights, InstDisc
+    protocol, arXiv:1805.01978). Results are logged as ``knn/top1``, ``knn/top5``.
+
+    Args:
+        k (int): Number of neighbours. Defaults to 200.
+        temperature (float): Vote temperature. Defaults to 0.1.
+        topk (Sequence[int]): Accuracies to report. Defaults to (1, 5).
+        chunk_size (int): Queries per similarity block (bounds memory). Defaults to 512.
+        num_classes (int, optional): Classes; inferred from the bank labels when None.
+            Defaults to None.
+        collect_device (str): Device used to gather results across ranks. Defaults to 'cpu'.
+        prefix (str, optional): Metric name prefix. Defaults to 'knn'.
+    """
+
+    default_prefix: Optional[str] = 'knn'
+
+    def __init__(
+        self,
+        k: int = 200,
+        temperature: float = 0.1,
+        topk: Sequence[int] = (1, 5),
+        chunk_size: int = 512,
+        num_classes: Optional[int] = None,
+        collect_device: str = 'cpu',
+        prefix: Optional[str] = None,
+    ) -> None:
+        super().__init__(collect_device=collect_device, prefix=prefix)
+        if k < 1:
+            raise ValueError(f'KNNAccuracy: k must be >= 1, got {k}')
+        if temperature <= 0:
+            raise ValueError(f'KNNAccuracy: temperature must be > 0, got {temperature}')
+        self.k = k
+        self.temperature = temperature
+        self.topk = tuple(topk)
+        self.chunk_size = chunk_size
+        self.num_classes = num_classes
+        self.bank: Optional[Tuple[torch.Tensor, torch.Tensor]] = None
+
+    def set_bank(self, feats: torch.Tensor, labels: torch.Tensor) -> None:
+        """Set the labelled feature bank the queries vote against.
+
+        Args:
+            feats (torch.Tensor): Bank features, shape ``[N, D]``.
+            labels (torch.Tensor): Bank labels, shape ``[N]``.
+        """
+        if feats.size(0) != labels.numel() or feats.size(0) == 0:
+            raise ValueError(
+                f'KNNAccuracy.set_bank: need a non-empty bank with one label per feature, got '
+                f'{feats.size(0)} features and {labels.numel()} labels'
+            )
+        self.bank = (feats, labels.reshape(-1).long())
+
+    def process(self, data_batch, data_samples: Sequence[dict]) -> None:
+        """Store query features and labels.
+
+        Args:
+            data_batch: Unused (kept for the MMEngine interface).
+            data_samples (Sequence[dict]): Items with ``feat`` (``[D]`` tensor) and ``gt_label``.
+        """
+        for sample in data_samples:
+            if 'feat' not in sample or 'gt_label' not in sample:
+                raise KeyError(
+                    f"KNNAccuracy.process: each sample needs 'feat' and 'gt_label', got keys " f'{sorted(sample)}'
+                )
+            self.results.append(
+                (sample['feat'].detach().float().cpu(), int(torch.as_tensor(sample['gt_label']).reshape(-1)[0]))
+            )
+
+    def compute_metrics(self, results: List) -> Dict[str, float]:
+        """Vote every query against the bank and return top-k accuracies in percent."""
+        if self.bank is None:
+            raise RuntimeError('KNNAccuracy: call set_bank(features, labels) before evaluating')
+        bank_feats, bank_labels = self.bank
+        query = torch.stack([r[0] for r in results])
+        labels = torch.tensor([r[1] for r in results])
+        num_classes = self.num_classes or int(max(bank_labels.max(), labels.max())) + 1
+        scores = weighted_knn_predict(
+            query,
+            bank_feats,
+            bank_labels,
+            num_classes,
+            k=self.k,
+            temperature=self.temperature,
+            chunk_size=self.chunk_size,
+        )
+        ranked = scores.topk(min(max(self.topk), num_classes), dim=1).indices.cpu()
+        hits = ranked == labels[:, None]
+        return {f'top{t}': float(hits[:, :t].any(dim=1).float().mean() * 100) for t in self.topk}

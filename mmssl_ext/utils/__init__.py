@@ -1,0 +1,15 @@
+# Copyright (c) mmssl_ext contributors. All rights reserved.
+"""Utilities: registration, safe checkpoint loading, CPU distributed launch."""
+
+from .checkpoint import MMENGINE_CHECKPOINT_GLOBALS, UnsafeCheckpointError, register_safe_globals, safe_torch_load
+from .dist import setup_cpu_distributed
+from .setup_env import register_all_modules
+
+__all__ = [
+    'register_all_modules',
+    'register_safe_globals',
+    'safe_torch_load',
+    'UnsafeCheckpointError',
+    'MMENGINE_CHECKPOINT_GLOBALS',
+    'setup_cpu_distributed',
+]

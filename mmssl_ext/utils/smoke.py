@@ -1,0 +1,130 @@
+# Copyright (c) mmssl_ext contributors. All rights reserved.
+"""Shrink any config to a few CPU iterations on the embedded digits dataset."""
+
+import copy
+from typing import Any, Optional
+
+from mmengine.config import Config, ConfigDict
+
+__all__ = ['DATALOADER_KEYS', 'make_smoke_config']
+
+#: Top-level dataloaders that are swapped to the digits dataset (train-like ones use the train split).
+DATALOADER_KEYS = {
+    'train_dataloader': 'train',
+    'val_dataloader': 'test',
+    'test_dataloader': 'test',
+    'knn_bank_dataloader': 'train',
+    'knn_query_dataloader': 'test',
+}
+_SIZE_KEYS = ('scale', 'crop_size', 'size')
+
+
+def _shrink_pipeline(node: Any, img_size: int) -> Any:
+    """Set every crop/resize size in a (nested) pipeline to ``img_size``."""
+    if isinstance(node, (list, tuple)):
+        return type(node)(_shrink_pipeline(n, img_size) for n in node)
+    if isinstance(node, dict):
+        node = copy.copy(node)
+        kind = str(node.get('type', ''))
+        if 'Crop' in kind or 'Resize' in kind:
+            for key in _SIZE_KEYS:
+                if key in node and node[key] is not None:
+                    node[key] = (img_size, img_size) if isinstance(node[key], (list, tuple)) else img_size
+        for key, value in node.items():
+            if isinstance(value, (list, tuple, dict)):
+                node[key] = _shrink_pipeline(value, img_size)
+        return node
+    return node
+
+
+def _digits_loader(loader: dict, split: str, num_samples: int, batch_size: int, img_size: int) -> ConfigDict:
+    """A copy of ``loader`` reading ``num_samples`` digits images through the original pipeline."""
+    dataset = loader['dataset']
+    while 'dataset' in dataset and 'pipeline' not in dataset:  # dataset wrappers
+        dataset = dataset['dataset']
+    pipeline = _shrink_pipeline(list(dataset.get('pipeline', [])), img_size)
+    new = ConfigDict(copy.deepcopy(dict(loader)))
+    new.update(batch_size=batch_size, num_workers=0, persistent_workers=False, pin_memory=False)
+    new.dataset = ConfigDict(
+        type='DigitsDataset', split=split, img_size=img_size, pipeline=pipeline, indices=num_samples
+    )
+    return new
+
+
+def make_smoke_config(
+    cfg: Config,
+    iters: int = 2,
+    batch_size: int = 8,
+    img_size: int = 32,
+    work_dir: Optional[str] = None,
+    checkpoint: Optional[str] = None,
+) -> Config:
+    """Return a copy of ``cfg`` that trains ``iters`` iterations on the digits dataset on the CPU.
+
+    Keeps the model, transforms, optimizer, schedulers and hooks; swaps every dataloader (also the
+    ones inside ``custom_hooks``) to :class:`mmssl_ext.datasets.DigitsDataset` at ``img_size`` with
+    ``batch_size``, runs one epoch of ``iters`` iterations (validation included), shrinks queues to
+    ``4 * batch_size`` and drops ``Pretrained`` weights unless ``checkpoint`` is given.
+
+    Args:
+        cfg (Config): The config to shrink (not modified).
+        iters (int): Training iterations. Defaults to 2.
+        batch_size (int): Samples per batch. Defaults to 8.
+        img_size (int): Square input side. Defaults to 32.
+        work_dir (str, optional): Where to write logs. Defaults to None.
+        checkpoint (str, optional): Checkpoint for ``Pretrained`` init configs. Defaults to None.
+
+    Returns:
+        Config: The shrunk config.
+    """
+    cfg = copy.deepcopy(cfg)
+    n_train = iters * batch_size
+    for key, split in DATALOADER_KEYS.items():
+        if cfg.get(key) is not None:
+            cfg[key] = _digits_loader(
+                cfg[key], split, n_train if split == 'train' else 2 * batch_size, batch_size, img_size
+            )
+    for hook in cfg.get('custom_hooks', []) or []:
+        for key in ('bank_dataloader', 'query_dataloader'):
+            if key in hook:
+                split = 'train' if key == 'bank_dataloader' else 'test'
+                hook[key] = _digits_loader(hook[key], split, 2 * batch_size, batch_size, img_size)
+        if hook.get('type') == 'KNNEvalHook':
+            hook.update(interval=1, evaluate_before_train=False)
+    loop = cfg.get('train_cfg') or {}
+    if 'max_iters' in loop:
+        loop.update(max_iters=iters, val_interval=iters)
+    else:
+        loop.update(max_epochs=1, val_interval=1)
+    model = cfg.model
+    if 'queue_len' in model:
+        model.queue_len = 4 * batch_size
+    _set_pretrained(model, checkpoint)
+    cfg.default_hooks = cfg.get('default_hooks') or ConfigDict()
+    cfg.default_hooks.setdefault('logger', dict(type='LoggerHook'))['interval'] = 1
+    cfg.default_hooks.setdefault('checkpoint', dict(type='CheckpointHook'))
+    cfg.default_hooks.checkpoint.update(interval=1, by_epoch='max_iters' not in loop, max_keep_ckpts=1)
+    cfg.default_hooks.checkpoint.pop('save_best', None)
+    if cfg.get('auto_scale_lr'):
+        cfg.auto_scale_lr.enable = False
+    cfg.randomness = dict(seed=0)
+    cfg.launcher = 'none'
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    return cfg
+
+
+def _set_pretrained(node: Any, checkpoint: Optional[str]) -> None:
+    """Point (or, without ``checkpoint``, drop) every ``Pretrained`` init config under ``node``."""
+    if isinstance(node, dict):
+        init = node.get('init_cfg')
+        if isinstance(init, dict) and init.get('type') == 'Pretrained':
+            if checkpoint is None:
+                node['init_cfg'] = None
+            else:
+                init['checkpoint'] = checkpoint
+        for value in node.values():
+            _set_pretrained(value, checkpoint)
+    elif isinstance(node, (list, tuple)):
+        for value in node:
+            _set_pretrained(value, checkpoint)

@@ -1,0 +1,129 @@
+# Copyright (c) mmssl_ext contributors. All rights reserved.
+"""Offline weighted-kNN evaluation of a checkpoint's backbone.
+
+``python tools/analysis_tools/knn_eval.py CONFIG CHECKPOINT [--k 200] [--temperature 0.1]``
+
+The bank and query splits are the config's ``knn_bank_dataloader`` / ``knn_query_dataloader``
+(every mmssl_ext dataset base defines them). ``CHECKPOINT`` may be a full mmssl_ext checkpoint or an
+extracted backbone file; ``random`` evaluates the randomly initialised backbone.
+"""
+
+import argparse
+import json
+import os.path as osp
+import sys
+from typing import Dict, List, Optional
+
+import torch
+from mmengine.config import Config, DictAction
+from mmengine.registry import DefaultScope
+from mmengine.runner import Runner
+from mmengine.runner.checkpoint import _load_checkpoint
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+from mmssl_ext.evaluation import KNNAccuracy, extract_backbone_features  # noqa: E402
+from mmssl_ext.registry import MODELS  # noqa: E402
+from mmssl_ext.utils import register_all_modules  # noqa: E402
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    """Parse the command line."""
+    parser = argparse.ArgumentParser(description='Offline weighted kNN evaluation of a backbone')
+    parser.add_argument('config', help='pre-training config (defines knn_bank_dataloader / knn_query_dataloader)')
+    parser.add_argument('checkpoint', help="checkpoint (full or backbone-only), or 'random'")
+    parser.add_argument('--k', type=int, default=200, help='neighbours (default 200)')
+    parser.add_argument('--temperature', type=float, default=0.1, help='vote temperature (default 0.1)')
+    parser.add_argument('--bank-size', type=int, help='use only the first N bank images')
+    parser.add_argument('--query-size', type=int, help='use only the first N query images')
+    parser.add_argument('--batch-size', type=int, help="override the dataloaders' batch size")
+    parser.add_argument('--out', help='write the metrics to this JSON file')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, help='override config settings')
+    return parser.parse_args(argv)
+
+
+def knn_eval(
+    config: str,
+    checkpoint: str,
+    k: int = 200,
+    temperature: float = 0.1,
+    bank_size: Optional[int] = None,
+    query_size: Optional[int] = None,
+    batch_size: Optional[int] = None,
+    cfg_options: Optional[dict] = None,
+) -> Dict[str, float]:
+    """Build the config's model, load ``checkpoint`` and return ``{'knn/top1': .., 'knn/top5': ..}``."""
+    register_all_modules(init_default_scope=False)
+    cfg = Config.fromfile(config)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    loaders = []
+    for key, size in (('knn_bank_dataloader', bank_size), ('knn_query_dataloader', query_size)):
+        if cfg.get(key) is None:
+            raise KeyError(
+                f'{config} defines no `{key}`; add one (see configs/_base_/datasets/*) or ' 'pass it with --cfg-options'
+            )
+        loader = cfg[key]
+        if size is not None:
+            loader.dataset.indices = size
+        if batch_size is not None:
+            loader.batch_size = batch_size
+        loaders.append(loader)
+    with DefaultScope.overwrite_default_scope(cfg.get('default_scope', 'mmssl_ext')):
+        model = MODELS.build(cfg.model)
+        model.init_weights()
+        if checkpoint != 'random':
+            load_backbone_weights(model, checkpoint)
+        bank_loader = Runner.build_dataloader(loaders[0], seed=0)
+        query_loader = Runner.build_dataloader(loaders[1], seed=0)
+        bank_feats, bank_labels = extract_backbone_features(model, bank_loader)
+        query_feats, query_labels = extract_backbone_features(model, query_loader)
+    metric = KNNAccuracy(k=k, temperature=temperature)
+    metric.set_bank(bank_feats, bank_labels)
+    metric.process(None, [dict(feat=f, gt_label=y) for f, y in zip(query_feats, query_labels)])
+    results = metric.compute_metrics(metric.results)
+    return {f'knn/{name}': value for name, value in results.items()}
+
+
+def load_backbone_weights(model: torch.nn.Module, path: str) -> None:
+    """Load the backbone from a full checkpoint (``backbone.*`` keys) or a backbone-only file.
+
+    Raises:
+        KeyError: When the checkpoint does not cover every backbone weight, listing what is missing.
+    """
+    state = _load_checkpoint(path, map_location='cpu')
+    state = state.get('state_dict', state)
+    state = {k[len('module.') :] if k.startswith('module.') else k: v for k, v in state.items()}
+    if any(k.startswith('backbone.') for k in state):
+        state = {k[len('backbone.') :]: v for k, v in state.items() if k.startswith('backbone.')}
+    result = model.backbone.load_state_dict(state, strict=False)
+    if result.missing_keys:
+        raise KeyError(
+            f"{path} does not match the config's backbone: {len(result.missing_keys)} backbone "
+            f'weights missing (e.g. {result.missing_keys[:5]}); checkpoint keys start with '
+            f'{list(state)[:3]}'
+        )
+    if result.unexpected_keys:
+        print(f'knn_eval: ignored {len(result.unexpected_keys)} unexpected keys, e.g. {result.unexpected_keys[:3]}')
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    """Entry point."""
+    args = parse_args(argv)
+    metrics = knn_eval(
+        args.config,
+        args.checkpoint,
+        args.k,
+        args.temperature,
+        args.bank_size,
+        args.query_size,
+        args.batch_size,
+        args.cfg_options,
+    )
+    print(json.dumps({'checkpoint': args.checkpoint, 'k': args.k, 'temperature': args.temperature, **metrics}))
+    if args.out:
+        with open(args.out, 'w', encoding='utf-8') as f:
+            json.dump(metrics, f, indent=2)
+
+
+if __name__ == '__main__':
+    main()

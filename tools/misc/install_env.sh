@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Install everything mmssl_ext needs into ./.venv (idempotent; reuses what is there).
+#
+# Steps: venv -> torch/torchvision -> build tools + mmengine -> mmcv 2.1.0 with compiled ops
+# (built once, wheel cached in $MMSSL_WHEEL_CACHE keyed by mmcv/torch/python) -> mmpretrain, mmdet,
+# runtime + test requirements -> mmssl_ext (editable) -> import checks.
+# Every step prints a banner; a failing step exits non-zero naming the step.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$ROOT"
+PYTHON="${PYTHON:-python3}"
+VENV="${VENV:-$ROOT/.venv}"
+MMCV_VERSION=2.1.0
+TORCH_VERSION=$(sed -n 's/^torch==//p' requirements/torch.txt)
+CACHE_ROOT="${MMSSL_WHEEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mmssl_ext/wheels}"
+STAMP="$VENV/.mmssl_ext_installed"
+
+step() { CURRENT_STEP="$1"; echo; echo "==> [install] $1"; }
+fail() { echo "!! [install] step failed: ${CURRENT_STEP:-?} (see the output above)" >&2; }
+trap fail ERR
+
+# Everything that decides the environment: when it changes, the install is redone.
+want_hash=$(cat requirements/*.txt setup.py tools/misc/install_env.sh 2>/dev/null | sha256sum | cut -c1-16)
+if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$want_hash" && "${FORCE_INSTALL:-0}" != 1 ]]; then
+  echo "==> [install] .venv is up to date ($want_hash); nothing to do"
+  exit 0
+fi
+
+step "1/7 virtual environment at $VENV"
+if [[ ! -x "$VENV/bin/python" ]]; then
+  "$PYTHON" -m venv "$VENV"
+fi
+PY="$VENV/bin/python"
+PIP=("$PY" -m pip --disable-pip-version-check)
+PYV=$("$PY" -c 'import sys; print(f"cp{sys.version_info[0]}{sys.version_info[1]}")')
+
+step "2/7 torch $TORCH_VERSION + torchvision"
+"${PIP[@]}" install --progress-bar off -r requirements/torch.txt
+
+step "3/7 build tools and mmengine"
+"${PIP[@]}" install --progress-bar off -r requirements/build.txt "mmengine==0.10.7" -r requirements/runtime.txt
+
+step "4/7 mmcv $MMCV_VERSION with compiled ops"
+KEY="mmcv-${MMCV_VERSION}_torch-${TORCH_VERSION}_${PYV}"
+WHEEL_DIR="$CACHE_ROOT/$KEY"
+if "$PY" -c "import mmcv, sys; from mmcv.ops import nms; sys.exit(mmcv.__version__ != '$MMCV_VERSION')" 2>/dev/null; then
+  echo "mmcv $MMCV_VERSION with ops already installed"
+else
+  if ! ls "$WHEEL_DIR"/mmcv-*.whl >/dev/null 2>&1; then
+    echo "no cached wheel in $WHEEL_DIR: building from source (about 20 minutes on 2 cores)"
+    BUILD=$(mktemp -d)
+    "${PIP[@]}" download --no-deps --no-binary :all: --no-build-isolation -d "$BUILD" "mmcv==$MMCV_VERSION"
+    tar xzf "$BUILD"/mmcv-"$MMCV_VERSION".tar.gz -C "$BUILD"
+    SRC="$BUILD/mmcv-$MMCV_VERSION"
+    # torch >= 2.4 headers need C++20; mmcv 2.1.0's setup.py hard-codes c++14/17.
+    sed -i -e 's/-std=c++14/-std=c++20/g' -e 's/-std=c++17/-std=c++20/g' "$SRC/setup.py"
+    grep -q -- '-std=c++20' "$SRC/setup.py"
+    MMCV_WITH_OPS=1 MAX_JOBS="${MAX_JOBS:-$(nproc)}" "${PIP[@]}" wheel --no-deps --no-build-isolation \
+      -w "$BUILD/dist" "$SRC"
+    mkdir -p "$WHEEL_DIR"
+    cp "$BUILD"/dist/mmcv-*.whl "$WHEEL_DIR/"
+    rm -rf "$BUILD"
+  else
+    echo "reusing cached wheel from $WHEEL_DIR"
+  fi
+  "${PIP[@]}" install --no-deps --force-reinstall "$WHEEL_DIR"/mmcv-*.whl
+  # mmcv's own pure-Python requirements (addict, yapf, ...), without touching torch.
+  "${PIP[@]}" install --progress-bar off addict packaging pyyaml "yapf" opencv-python
+fi
+
+step "5/7 mmpretrain, mmdet, runtime and test requirements"
+"${PIP[@]}" install --progress-bar off -r requirements/mminstall.txt -r requirements/runtime.txt \
+  -r requirements/tests.txt
+
+step "6/7 mmssl_ext (editable)"
+"${PIP[@]}" install --no-deps --no-build-isolation -e .
+
+step "7/7 import checks"
+"$PY" - <<'PYCHECK'
+import torch, torchvision, mmengine, mmcv, mmpretrain, mmdet
+from mmcv.ops import nms, roi_align
+boxes = torch.tensor([[0., 0., 10., 10.], [1., 1., 10., 10.], [20., 20., 30., 30.]])
+_, keep = nms(boxes, torch.tensor([0.9, 0.8, 0.7]), 0.5)
+assert keep.tolist() == [0, 2], keep
+import mmssl_ext
+print(f"torch {torch.__version__}, torchvision {torchvision.__version__}, mmengine {mmengine.__version__}, "
+      f"mmcv {mmcv.__version__} (ops ok), mmpretrain {mmpretrain.__version__}, mmdet {mmdet.__version__}, "
+      f"mmssl_ext {mmssl_ext.__version__}")
+PYCHECK
+echo "$want_hash" > "$STAMP"
+echo "==> [install] done"
