@@ -1,4 +1,5 @@
 """The repository passes its own linters (ruff check + ruff format --check, configured in pyproject.toml)."""
+
 import subprocess
 import sys
 

@@ -40,15 +40,32 @@ def test_train_cli_runs_simclr_and_logs_knn(tmp_path):
     cfg = _digits_cfg(SIMCLR_DEMO, tmp_path)
     cfg_file = str(tmp_path / 'cfg.py')
     cfg.dump(cfg_file)
-    before = Runner.from_cfg(copy.deepcopy(cfg)).model.backbone.conv1.weight.detach().clone()
-    main([cfg_file, '--work-dir', str(tmp_path / 'run')])
-    ckpt = torch.load(glob.glob(str(tmp_path / 'run' / 'epoch_1.pth'))[0], weights_only=True)
-    after = ckpt['state_dict']['backbone.conv1.weight']
-    assert not torch.equal(before, after)  # same seed => same init; training moved the weights
+    probe = copy.deepcopy(cfg)
+    probe.experiment_name = 'init_probe'  # its own Visualizer/MessageHub instances
+    probe_model = Runner.from_cfg(probe).model
+    probe_model.init_weights()
+    init = probe_model.backbone.conv1.weight.detach().clone()
+
+    def trained_conv1(run, lr):
+        main(
+            [
+                cfg_file,
+                '--work-dir',
+                str(tmp_path / run),
+                '--cfg-options',
+                f'optim_wrapper.optimizer.lr={lr}',
+                f'experiment_name={run}',
+            ]
+        )
+        ckpt = torch.load(str(tmp_path / run / 'epoch_1.pth'), weights_only=True)
+        return ckpt['state_dict']['backbone.conv1.weight']
+
+    torch.testing.assert_close(trained_conv1('frozen', 0.0), init)  # lr=0: the CLI starts from `init`
+    assert not torch.equal(trained_conv1('run', 0.06), init)  # a real step moves the weights
     rows = [json.loads(line) for line in open(glob.glob(str(tmp_path / 'run' / '*' / 'vis_data' / 'scalars.json'))[0])]
     losses = [r['loss'] for r in rows if 'loss' in r]
     knn = [r['knn/top1'] for r in rows if 'knn/top1' in r]
-    assert losses and all(math.isfinite(v) for v in losses)
+    assert len(losses) == 2 and all(math.isfinite(v) for v in losses)
     assert len(knn) == 1 and 0.0 <= knn[0] <= 100.0
 
 
