@@ -76,3 +76,16 @@ def test_metric_requires_bank_and_fields():
     metric.results.append((torch.zeros(3), 0))
     with pytest.raises(RuntimeError, match='set_bank'):
         metric.compute_metrics(metric.results)
+
+
+def test_spread_indices_keep_class_balance_of_sorted_folders():
+    from mmssl_ext.evaluation import spread_indices
+
+    labels = [c for c in range(10) for _ in range(500)]  # a class-sorted folder listing
+    picked = spread_indices(len(labels), 1000)
+    assert len(set(picked)) == 1000 and picked == sorted(picked)
+    counts = [sum(labels[i] == c for i in picked) for c in range(10)]
+    assert counts == [100] * 10
+    assert spread_indices(7, 50) == list(range(7))
+    with pytest.raises(ValueError, match='size must be >= 1'):
+        spread_indices(7, 0)

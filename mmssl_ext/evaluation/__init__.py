@@ -1,7 +1,20 @@
 # Copyright (c) mmssl_ext contributors. All rights reserved.
 """Evaluation: kNN metric and the functions behind it."""
 
-from .functional import extract_backbone_features, pool_backbone_output, weighted_knn_predict
+from .functional import (
+    build_eval_dataloader,
+    extract_backbone_features,
+    pool_backbone_output,
+    spread_indices,
+    weighted_knn_predict,
+)
 from .metrics import KNNAccuracy
 
-__all__ = ['KNNAccuracy', 'weighted_knn_predict', 'extract_backbone_features', 'pool_backbone_output']
+__all__ = [
+    'KNNAccuracy',
+    'weighted_knn_predict',
+    'extract_backbone_features',
+    'pool_backbone_output',
+    'spread_indices',
+    'build_eval_dataloader',
+]

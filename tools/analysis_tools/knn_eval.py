@@ -17,11 +17,10 @@ from typing import Dict, List, Optional
 import torch
 from mmengine.config import Config, DictAction
 from mmengine.registry import DefaultScope
-from mmengine.runner import Runner
 from mmengine.runner.checkpoint import _load_checkpoint
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-from mmssl_ext.evaluation import KNNAccuracy, extract_backbone_features  # noqa: E402
+from mmssl_ext.evaluation import KNNAccuracy, build_eval_dataloader, extract_backbone_features  # noqa: E402
 from mmssl_ext.registry import MODELS  # noqa: E402
 from mmssl_ext.utils import register_all_modules  # noqa: E402
 
@@ -33,8 +32,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('checkpoint', help="checkpoint (full or backbone-only), or 'random'")
     parser.add_argument('--k', type=int, default=200, help='neighbours (default 200)')
     parser.add_argument('--temperature', type=float, default=0.1, help='vote temperature (default 0.1)')
-    parser.add_argument('--bank-size', type=int, help='use only the first N bank images')
-    parser.add_argument('--query-size', type=int, help='use only the first N query images')
+    parser.add_argument('--bank-size', type=int, help='use N bank images spread evenly over the split')
+    parser.add_argument('--query-size', type=int, help='use N query images spread evenly over the split')
     parser.add_argument('--batch-size', type=int, help="override the dataloaders' batch size")
     parser.add_argument('--out', help='write the metrics to this JSON file')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, help='override config settings')
@@ -63,18 +62,18 @@ def knn_eval(
                 f'{config} defines no `{key}`; add one (see configs/_base_/datasets/*) or ' 'pass it with --cfg-options'
             )
         loader = cfg[key]
-        if size is not None:
-            loader.dataset.indices = size
         if batch_size is not None:
             loader.batch_size = batch_size
-        loaders.append(loader)
+        loaders.append((loader, size))
     with DefaultScope.overwrite_default_scope(cfg.get('default_scope', 'mmssl_ext')):
-        model = MODELS.build(cfg.model)
+        model_cfg = cfg.model.copy()
+        if cfg.get('data_preprocessor') is not None:  # as the Runner does: top-level preprocessor -> model
+            model_cfg.setdefault('data_preprocessor', cfg.data_preprocessor)
+        model = MODELS.build(model_cfg)
         model.init_weights()
         if checkpoint != 'random':
             load_backbone_weights(model, checkpoint)
-        bank_loader = Runner.build_dataloader(loaders[0], seed=0)
-        query_loader = Runner.build_dataloader(loaders[1], seed=0)
+        bank_loader, query_loader = (build_eval_dataloader(loader, size) for loader, size in loaders)
         bank_feats, bank_labels = extract_backbone_features(model, bank_loader)
         query_feats, query_labels = extract_backbone_features(model, query_loader)
     metric = KNNAccuracy(k=k, temperature=temperature)

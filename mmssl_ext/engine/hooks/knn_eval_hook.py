@@ -6,7 +6,7 @@ from typing import Dict, Optional, Union
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
-from mmssl_ext.evaluation import KNNAccuracy, extract_backbone_features
+from mmssl_ext.evaluation import KNNAccuracy, build_eval_dataloader, extract_backbone_features
 from mmssl_ext.registry import HOOKS
 
 __all__ = ['KNNEvalHook']
@@ -34,6 +34,9 @@ class KNNEvalHook(Hook):
         chunk_size (int): Queries per similarity block. Defaults to 512.
         evaluate_before_train (bool): Also evaluate the initial weights before the first
             iteration, logged at iteration 0. Defaults to False.
+        bank_size (int, optional): Use this many bank samples, spread evenly over the split (class
+            balance kept for class-sorted folders). Defaults to None (the whole split).
+        query_size (int, optional): Likewise for the queries. Defaults to None.
     """
 
     priority = 'LOW'
@@ -48,6 +51,8 @@ class KNNEvalHook(Hook):
         temperature: float = 0.1,
         chunk_size: int = 512,
         evaluate_before_train: bool = False,
+        bank_size: Optional[int] = None,
+        query_size: Optional[int] = None,
     ) -> None:
         if interval < 1:
             raise ValueError(f'KNNEvalHook: interval must be >= 1, got {interval}')
@@ -60,12 +65,14 @@ class KNNEvalHook(Hook):
         self._loaders: Optional[tuple] = None
         self.last_metrics: Dict[str, float] = {}
         self._in_train = False
+        self.bank_size = bank_size
+        self.query_size = query_size
 
     def _build_loaders(self, runner: Runner) -> tuple:
         if self._loaders is None:
             self._loaders = (
-                Runner.build_dataloader(self.bank_dataloader_cfg, seed=runner.seed),
-                Runner.build_dataloader(self.query_dataloader_cfg, seed=runner.seed),
+                build_eval_dataloader(self.bank_dataloader_cfg, self.bank_size, seed=runner.seed),
+                build_eval_dataloader(self.query_dataloader_cfg, self.query_size, seed=runner.seed),
             )
         return self._loaders
 

@@ -3,5 +3,12 @@
 
 from .features import extract_backbone_features, pool_backbone_output
 from .knn import weighted_knn_predict
+from .subset import build_eval_dataloader, spread_indices
 
-__all__ = ['weighted_knn_predict', 'extract_backbone_features', 'pool_backbone_output']
+__all__ = [
+    'weighted_knn_predict',
+    'extract_backbone_features',
+    'pool_backbone_output',
+    'spread_indices',
+    'build_eval_dataloader',
+]

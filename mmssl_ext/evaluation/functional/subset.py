@@ -1,0 +1,56 @@
+# Copyright (c) mmssl_ext contributors. All rights reserved.
+"""Evenly spread evaluation subsets (class-sorted folders stay class-balanced)."""
+
+from typing import List, Optional, Union
+
+from mmengine.dataset import BaseDataset
+from mmengine.registry import DefaultScope
+from mmengine.runner import Runner
+
+from mmssl_ext.registry import DATASETS
+
+__all__ = ['spread_indices', 'build_eval_dataloader']
+
+
+def spread_indices(total: int, size: int) -> List[int]:
+    """``size`` indices spread evenly over ``range(total)`` (all of them when ``size >= total``).
+
+    Folder datasets list samples class by class, so the first ``size`` samples would all share a
+    class; an even stride keeps every class in proportion.
+
+    Args:
+        total (int): Number of samples.
+        size (int): Number wanted.
+
+    Returns:
+        list[int]: Sorted, distinct indices.
+    """
+    if size < 1:
+        raise ValueError(f'spread_indices: size must be >= 1, got {size}')
+    if size >= total:
+        return list(range(total))
+    return [int(i * total / size) for i in range(size)]
+
+
+def build_eval_dataloader(loader_cfg: Union[dict, object], size: Optional[int] = None, seed: Optional[int] = 0):
+    """Build an evaluation dataloader, optionally on an evenly spread subset of ``size`` samples.
+
+    Args:
+        loader_cfg (dict | DataLoader): Dataloader config (or an already built dataloader).
+        size (int, optional): Keep this many samples, spread over the dataset. Defaults to None (all).
+        seed (int, optional): Seed of the dataloader. Defaults to 0.
+
+    Returns:
+        DataLoader: The dataloader.
+    """
+    if not isinstance(loader_cfg, dict) or size is None:
+        return Runner.build_dataloader(loader_cfg, seed=seed)
+    cfg = dict(loader_cfg)
+    dataset = cfg['dataset']
+    if isinstance(dataset, dict):
+        with DefaultScope.overwrite_default_scope('mmssl_ext'):
+            dataset = DATASETS.build(dataset)
+    if not isinstance(dataset, BaseDataset):
+        raise TypeError(f'build_eval_dataloader: subsets need an MMEngine BaseDataset, got {type(dataset).__name__}')
+    cfg['dataset'] = dataset.get_subset(spread_indices(len(dataset), size))
+    return Runner.build_dataloader(cfg, seed=seed)
