@@ -12,13 +12,13 @@ import os.path as osp
 import sys
 from typing import List, Optional
 
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 from mmssl_ext.utils import register_all_modules, setup_cpu_distributed  # noqa: E402
-from mmssl_ext.utils.config import check_cfg_options  # noqa: E402
+from mmssl_ext.utils.config import load_config  # noqa: E402
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -42,10 +42,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     """Build the runner and test."""
     args = parse_args(argv)
     register_all_modules(init_default_scope=False)
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options is not None:
-        check_cfg_options(cfg, args.cfg_options)
-        cfg.merge_from_dict(args.cfg_options)
+    cfg = load_config(args.config, args.cfg_options)
     if cfg.get('test_dataloader') is None or cfg.get('test_evaluator') is None:
         raise SystemExit(
             f'{args.config} has no test_dataloader/test_evaluator (a self-supervised pre-training '

@@ -2,11 +2,11 @@
 """Checks on user-supplied config overrides."""
 
 import difflib
-from typing import Dict
+from typing import Dict, Optional
 
 from mmengine.config import Config
 
-__all__ = ['RUNNER_CONFIG_KEYS', 'check_cfg_options']
+__all__ = ['RUNNER_CONFIG_KEYS', 'check_cfg_options', 'load_config']
 
 #: Top-level keys that MMEngine's ``Runner.from_cfg`` and our tools read even when a config omits them.
 RUNNER_CONFIG_KEYS = frozenset(
@@ -74,3 +74,21 @@ def check_cfg_options(cfg: Config, options: Dict) -> None:
                 f"--cfg-options: unknown config key '{key}': '{top}' is not in the config "
                 f'{cfg.filename} and is not read by the runner.{hint}'
             )
+
+
+def load_config(path: str, cfg_options: Optional[Dict] = None) -> Config:
+    """Load a config and apply checked ``--cfg-options`` overrides.
+
+    Args:
+        path (str): Config file.
+        cfg_options (dict, optional): Dotted-key overrides (checked by :func:`check_cfg_options`).
+            Defaults to None.
+
+    Returns:
+        Config: The merged config.
+    """
+    cfg = Config.fromfile(path)
+    if cfg_options:
+        check_cfg_options(cfg, cfg_options)
+        cfg.merge_from_dict(cfg_options)
+    return cfg
