@@ -38,8 +38,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     return args
 
 
-def main(argv: Optional[List[str]] = None) -> None:
-    """Build the runner and test."""
+def main(argv: Optional[List[str]] = None) -> dict:
+    """Build the runner and test; returns the metrics."""
     args = parse_args(argv)
     register_all_modules(init_default_scope=False)
     cfg = load_config(args.config, args.cfg_options)
@@ -61,7 +61,7 @@ def main(argv: Optional[List[str]] = None) -> None:
         cfg.test_evaluator.append(dict(type='DumpResults', out_file_path=args.out))
     setup_cpu_distributed(cfg, args.launcher)
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
-    runner.test()
+    return runner.test()
 
 
 if __name__ == '__main__':
