@@ -88,7 +88,9 @@ class KNNEvalHook(Hook):
         bank_loader, query_loader = self._build_loaders(runner)
         bank_feats, bank_labels = extract_backbone_features(runner.model, bank_loader)
         query_feats, query_labels = extract_backbone_features(runner.model, query_loader)
-        self.metric.set_bank(bank_feats, bank_labels)
+        # Vote on the model's device (GPU when training on one): the bank is [N, D], queries chunked.
+        device = next(runner.model.parameters()).device
+        self.metric.set_bank(bank_feats.to(device), bank_labels.to(device))
         self.metric.results.clear()
         self.metric.process(None, [dict(feat=f, gt_label=y) for f, y in zip(query_feats, query_labels)])
         # Every rank already holds all queries: compute locally rather than gather again.

@@ -94,7 +94,7 @@ class KNNAccuracy(BaseMetric):
         bank_feats, bank_labels = self.bank
         query = torch.stack([r[0] for r in results])
         labels = torch.tensor([r[1] for r in results])
-        num_classes = self.num_classes or int(max(bank_labels.max(), labels.max())) + 1
+        num_classes = self.num_classes or max(int(bank_labels.max()), int(labels.max())) + 1
         scores = weighted_knn_predict(
             query,
             bank_feats,
