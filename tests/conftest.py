@@ -1,5 +1,6 @@
 """Shared fixtures: registries, paths, and a tiny-config factory."""
 
+import itertools
 import os
 import os.path as osp
 import sys
@@ -22,3 +23,23 @@ def root() -> str:
 
 def config_path(*parts: str) -> str:
     return osp.join(ROOT, 'configs', *parts)
+
+
+_RUN_IDS = itertools.count()
+
+
+def smoke_cfg(config, work_dir, iters=2, batch_size=8, img_size=16, knn=True):
+    """A config shrunk to ``iters`` digits iterations (see ``make_smoke_config``), with a unique
+    experiment name so that runners built in one process get their own Visualizer/MessageHub."""
+    from mmengine.config import Config
+
+    from mmssl_ext.utils.smoke import make_smoke_config
+
+    path = config if osp.isabs(config) else config_path(*config.split('/'))
+    cfg = make_smoke_config(
+        Config.fromfile(path), iters=iters, batch_size=batch_size, img_size=img_size, work_dir=str(work_dir)
+    )
+    if not knn:
+        cfg.custom_hooks = []
+    cfg.experiment_name = f'{osp.basename(str(work_dir))}_{next(_RUN_IDS)}'
+    return cfg

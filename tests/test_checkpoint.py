@@ -97,21 +97,12 @@ def test_getattr_is_restricted_to_history_buffer_methods(tmp_path):
 
 
 def test_real_mmengine_checkpoint_needs_only_allow_listed_globals(tmp_path):
-    from conftest import config_path
-    from mmengine.config import Config
+    from conftest import smoke_cfg
     from mmengine.runner import Runner
 
     from mmssl_ext.utils.checkpoint import _global_name
-    from mmssl_ext.utils.smoke import make_smoke_config
 
-    cfg = make_smoke_config(
-        Config.fromfile(config_path('mocov2', 'mocov2_resnet18_1xb256-coslr-1000e_cifar10.py')),
-        iters=2,
-        batch_size=8,
-        img_size=16,
-        work_dir=str(tmp_path),
-    )
-    cfg.custom_hooks = []
+    cfg = smoke_cfg('mocov2/mocov2_resnet18_1xb256-coslr-1000e_cifar10.py', tmp_path, knn=False)
     Runner.from_cfg(cfg).train()
     path = str(tmp_path / 'epoch_1.pth')
     torch_defaults = ('torch.', 'collections.OrderedDict', '_codecs.encode')  # allowed by torch itself

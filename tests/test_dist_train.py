@@ -7,21 +7,11 @@ import subprocess
 import sys
 
 import torch
-from conftest import ROOT, config_path
-from mmengine.config import Config
-
-from mmssl_ext.utils.smoke import make_smoke_config
+from conftest import ROOT, smoke_cfg
 
 
 def test_dist_train_two_cpu_processes(tmp_path):
-    cfg = make_smoke_config(
-        Config.fromfile(config_path('mocov2', 'mocov2_resnet18_1xb256-coslr-1000e_cifar10.py')),
-        iters=6,
-        batch_size=8,
-        img_size=16,
-        work_dir=str(tmp_path / 'run'),
-    )
-    cfg.custom_hooks = []
+    cfg = smoke_cfg('mocov2/mocov2_resnet18_1xb256-coslr-1000e_cifar10.py', tmp_path / 'run', iters=6, knn=False)
     cfg_file = str(tmp_path / 'moco_digits.py')
     cfg.dump(cfg_file)
     env = dict(os.environ, PORT=str(29500 + os.getpid() % 1000), PYTHON=sys.executable)

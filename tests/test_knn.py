@@ -64,6 +64,13 @@ def test_metric_accuracy_on_separable_and_shuffled_labels():
     metric.set_bank(bank, bank_labels)
     metric.process(None, [dict(feat=q, gt_label=torch.tensor([i])) for i, q in enumerate(query)])
     assert metric.compute_metrics(metric.results) == {'top1': 100.0, 'top2': 100.0}
+    # the one-call entry point used by the hook and knn_eval gives the same, prefixed figures
+    labels = torch.arange(4)
+    assert KNNAccuracy(k=5, topk=(1, 2)).score(bank, bank_labels, query, labels) == {
+        'knn/top1': 100.0,
+        'knn/top2': 100.0,
+    }
+    assert KNNAccuracy(k=5).score(bank, bank_labels, query, (labels + 1) % 4)['knn/top1'] == 0.0
     # wrong labels for every query: top-1 must be 0
     wrong = [(f, (y + 1) % 4) for f, y in metric.results]
     assert metric.compute_metrics(wrong)['top1'] == 0.0

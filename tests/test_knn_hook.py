@@ -3,21 +3,12 @@
 import json
 import os.path as osp
 
-from conftest import config_path
-from mmengine.config import Config
+from conftest import smoke_cfg
 from mmengine.runner import Runner
-
-from mmssl_ext.utils.smoke import make_smoke_config
 
 
 def test_hook_every_n_iterations_with_subsets(tmp_path):
-    cfg = make_smoke_config(
-        Config.fromfile(config_path('simclr', 'simclr_resnet18_1xb64-coslr-20e_digits.py')),
-        iters=4,
-        batch_size=8,
-        img_size=16,
-        work_dir=str(tmp_path),
-    )
+    cfg = smoke_cfg('simclr/simclr_resnet18_1xb64-coslr-20e_digits.py', tmp_path, iters=4)
     cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=4)
     cfg.param_scheduler = []
     cfg.default_hooks.checkpoint.update(by_epoch=False, interval=4)
@@ -25,7 +16,6 @@ def test_hook_every_n_iterations_with_subsets(tmp_path):
     hook.bank_dataloader.dataset.indices = None
     hook.query_dataloader.dataset.indices = None
     hook.update(by_epoch=False, interval=2, evaluate_before_train=True, bank_size=300, query_size=100, k=20)
-    cfg.experiment_name = 'knn_iter_mode'
     runner = Runner.from_cfg(cfg)
     runner.train()
     knn_hook = next(h for h in runner.hooks if type(h).__name__ == 'KNNEvalHook')

@@ -9,25 +9,16 @@ import sys
 import time
 
 import torch
-from conftest import ROOT, config_path
-from mmengine.config import Config
+from conftest import ROOT, smoke_cfg
 
 from mmssl_ext.utils import safe_torch_load
-from mmssl_ext.utils.smoke import make_smoke_config
 
 TRAIN = osp.join(ROOT, 'tools', 'train.py')
 
 
 def test_kill_and_resume_moco_from_the_cli(tmp_path):
     work = str(tmp_path / 'run')
-    cfg = make_smoke_config(
-        Config.fromfile(config_path('mocov2', 'mocov2_resnet18_1xb256-coslr-1000e_cifar10.py')),
-        iters=3,
-        batch_size=8,
-        img_size=16,
-        work_dir=work,
-    )
-    cfg.custom_hooks = []
+    cfg = smoke_cfg('mocov2/mocov2_resnet18_1xb256-coslr-1000e_cifar10.py', work, iters=3, knn=False)
     cfg.train_cfg.max_epochs = 200  # far more than can finish before the kill
     cfg_file = str(tmp_path / 'moco_digits.py')
     cfg.dump(cfg_file)

@@ -3,11 +3,8 @@
 import os.path as osp
 
 import pytest
-from conftest import config_path
-from mmengine.config import Config
+from conftest import config_path, smoke_cfg
 from mmengine.runner import Runner
-
-from mmssl_ext.utils.smoke import make_smoke_config
 
 PROBE = config_path('benchmarks', 'classification', 'cifar10', 'resnet18_linear-probe-sgd-coslr-100e_cifar10.py')
 
@@ -15,8 +12,7 @@ PROBE = config_path('benchmarks', 'classification', 'cifar10', 'resnet18_linear-
 def test_test_tool_reports_accuracy_of_a_trained_probe(tmp_path):
     from tools.test import main
 
-    cfg = make_smoke_config(Config.fromfile(PROBE), iters=2, batch_size=8, img_size=32, work_dir=str(tmp_path))
-    cfg.experiment_name = 'probe_train'
+    cfg = smoke_cfg(PROBE, tmp_path, img_size=32)
     Runner.from_cfg(cfg).train()
     cfg_file = str(tmp_path / 'probe.py')
     cfg.dump(cfg_file)

@@ -7,11 +7,8 @@ import tarfile
 import numpy as np
 import pytest
 import torch
-from conftest import config_path
-from mmengine.config import Config
+from conftest import config_path, smoke_cfg
 from mmengine.runner import Runner
-
-from mmssl_ext.utils.smoke import make_smoke_config
 
 DEMO = config_path('simclr', 'simclr_resnet18_1xb64-coslr-20e_digits.py')
 
@@ -19,8 +16,7 @@ DEMO = config_path('simclr', 'simclr_resnet18_1xb64-coslr-20e_digits.py')
 @pytest.fixture(scope='module')
 def trained_checkpoint(tmp_path_factory):
     work = tmp_path_factory.mktemp('pretrain')
-    cfg = make_smoke_config(Config.fromfile(DEMO), iters=2, batch_size=8, img_size=32, work_dir=str(work))
-    cfg.custom_hooks = []
+    cfg = smoke_cfg(DEMO, work, img_size=32, knn=False)
     runner = Runner.from_cfg(cfg)
     runner.train()
     return osp.join(str(work), 'epoch_1.pth'), runner.model.backbone.state_dict()

@@ -2,31 +2,18 @@
 
 import copy
 import glob
-import itertools
 import json
 import math
 import os.path as osp
 
 import pytest
 import torch
-from conftest import config_path
+from conftest import config_path, smoke_cfg
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from mmssl_ext.utils.smoke import make_smoke_config
-
 MOCO = config_path('mocov2', 'mocov2_resnet18_1xb256-coslr-1000e_cifar10.py')
 SIMCLR_DEMO = config_path('simclr', 'simclr_resnet18_1xb64-coslr-20e_digits.py')
-_RUN_IDS = itertools.count()
-
-
-def _digits_cfg(path, tmp_path, iters=2, batch_size=8, img_size=16, **overrides):
-    cfg = make_smoke_config(
-        Config.fromfile(path), iters=iters, batch_size=batch_size, img_size=img_size, work_dir=str(tmp_path)
-    )
-    cfg.merge_from_dict(overrides)
-    cfg.experiment_name = f'{osp.basename(str(tmp_path))}_{next(_RUN_IDS)}'  # unique MessageHub per runner
-    return cfg
 
 
 def _scalars(runner):
@@ -37,7 +24,7 @@ def _scalars(runner):
 def test_train_cli_runs_simclr_and_logs_knn(tmp_path):
     from tools.train import main
 
-    cfg = _digits_cfg(SIMCLR_DEMO, tmp_path)
+    cfg = smoke_cfg(SIMCLR_DEMO, tmp_path)
     cfg_file = str(tmp_path / 'cfg.py')
     cfg.dump(cfg_file)
     probe = copy.deepcopy(cfg)
@@ -90,8 +77,7 @@ def test_simclr_loss_falls_on_real_digits(tmp_path):
 
 def test_moco_resume_restores_queue_pointer_and_iteration(tmp_path):
     """Interrupt after epoch 1, resume: same queue, same pointer, same iteration, then it goes on."""
-    first = _digits_cfg(MOCO, tmp_path, iters=3, batch_size=8)
-    first.custom_hooks = []
+    first = smoke_cfg(MOCO, tmp_path, iters=3, knn=False)
     runner = Runner.from_cfg(first)
     runner.train()  # "interrupted" after its first (and only) epoch
     saved_queue = runner.model.queue.clone()
@@ -123,14 +109,14 @@ def test_unknown_cfg_option_is_rejected(tmp_path):
 
 
 def test_unknown_constructor_argument_is_named(tmp_path):
-    cfg = _digits_cfg(SIMCLR_DEMO, tmp_path)
+    cfg = smoke_cfg(SIMCLR_DEMO, tmp_path)
     cfg.model.backbone.depht = 18
     with pytest.raises(TypeError, match='depht'):
         Runner.from_cfg(cfg).train()
 
 
 def test_unregistered_type_in_config(tmp_path):
-    cfg = _digits_cfg(SIMCLR_DEMO, tmp_path)
+    cfg = smoke_cfg(SIMCLR_DEMO, tmp_path)
     cfg.model.type = 'SimCLRR'
     with pytest.raises(KeyError, match='SimCLRR is not in the mmssl_ext::model registry'):
         Runner.from_cfg(cfg).train()

@@ -76,11 +76,7 @@ def knn_eval(
         bank_loader, query_loader = (build_eval_dataloader(loader, size) for loader, size in loaders)
         bank_feats, bank_labels = extract_backbone_features(model, bank_loader)
         query_feats, query_labels = extract_backbone_features(model, query_loader)
-    metric = KNNAccuracy(k=k, temperature=temperature)
-    metric.set_bank(bank_feats, bank_labels)
-    metric.process(None, [dict(feat=f, gt_label=y) for f, y in zip(query_feats, query_labels)])
-    results = metric.compute_metrics(metric.results)
-    return {f'knn/{name}': value for name, value in results.items()}
+    return KNNAccuracy(k=k, temperature=temperature).score(bank_feats, bank_labels, query_feats, query_labels)
 
 
 def load_backbone_weights(model: torch.nn.Module, path: str) -> None:

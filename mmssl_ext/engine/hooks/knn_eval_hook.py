@@ -90,13 +90,8 @@ class KNNEvalHook(Hook):
         query_feats, query_labels = extract_backbone_features(runner.model, query_loader)
         # Vote on the model's device (GPU when training on one): the bank is [N, D], queries chunked.
         device = next(runner.model.parameters()).device
-        self.metric.set_bank(bank_feats.to(device), bank_labels.to(device))
-        self.metric.results.clear()
-        self.metric.process(None, [dict(feat=f, gt_label=y) for f, y in zip(query_feats, query_labels)])
-        # Every rank already holds all queries: compute locally rather than gather again.
-        metrics = self.metric.compute_metrics(self.metric.results)
-        self.metric.results.clear()
-        metrics = {f'knn/{name}': value for name, value in metrics.items()}
+        # Every rank already holds all features (gathered while extracting): vote locally.
+        metrics = self.metric.score(bank_feats.to(device), bank_labels.to(device), query_feats, query_labels)
         # Called from after_train_epoch/iter, before the runner's counters advance: report 1-based
         # (completed) epochs/iterations, as the training log does; 0 means the initial weights.
         step = runner.epoch if self.by_epoch else runner.iter

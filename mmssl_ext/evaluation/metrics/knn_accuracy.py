@@ -87,13 +87,36 @@ class KNNAccuracy(BaseMetric):
                 (sample['feat'].detach().float().cpu(), int(torch.as_tensor(sample['gt_label']).reshape(-1)[0]))
             )
 
+    def score(
+        self, bank_feats: torch.Tensor, bank_labels: torch.Tensor, query_feats: torch.Tensor, query_labels: torch.Tensor
+    ) -> Dict[str, float]:
+        """Set the bank and vote the given queries in one call (no cross-rank gathering).
+
+        For callers that already hold every feature, such as :class:`KNNEvalHook` (which gathers
+        while extracting) and ``tools/analysis_tools/knn_eval.py``.
+
+        Args:
+            bank_feats (torch.Tensor): Bank features, ``[N, D]``.
+            bank_labels (torch.Tensor): Bank labels, ``[N]``.
+            query_feats (torch.Tensor): Query features, ``[Q, D]``.
+            query_labels (torch.Tensor): Query labels, ``[Q]``.
+
+        Returns:
+            dict[str, float]: Prefixed accuracies in percent, e.g. ``{'knn/top1': ..., 'knn/top5': ...}``.
+        """
+        self.set_bank(bank_feats, bank_labels)
+        accuracies = self._accuracies(query_feats, query_labels.reshape(-1).long().cpu())
+        return {f'{self.prefix}/{name}' if self.prefix else name: value for name, value in accuracies.items()}
+
     def compute_metrics(self, results: List) -> Dict[str, float]:
-        """Vote every query against the bank and return top-k accuracies in percent."""
+        """Vote every processed query against the bank and return top-k accuracies in percent."""
+        return self._accuracies(torch.stack([r[0] for r in results]), torch.tensor([r[1] for r in results]))
+
+    def _accuracies(self, query: torch.Tensor, labels: torch.Tensor) -> Dict[str, float]:
+        """Top-k accuracies of the weighted vote of ``query`` against the bank (labels on the CPU)."""
         if self.bank is None:
             raise RuntimeError('KNNAccuracy: call set_bank(features, labels) before evaluating')
         bank_feats, bank_labels = self.bank
-        query = torch.stack([r[0] for r in results])
-        labels = torch.tensor([r[1] for r in results])
         num_classes = self.num_classes or max(int(bank_labels.max()), int(labels.max())) + 1
         scores = weighted_knn_predict(
             query,
