@@ -1,7 +1,9 @@
 # Copyright (c) mmssl_ext contributors. All rights reserved.
-"""Models registered in ``mmssl_ext.registry.MODELS``.
+"""Models: contrastive losses and shared model utilities."""
 
-The SimCLR and MoCo v2 baselines use mmpretrain's algorithms, reached through the registry chain.
-"""
+from .losses import *  # noqa: F401,F403
+from .losses import __all__ as _losses_all
+from .utils import *  # noqa: F401,F403
+from .utils import __all__ as _utils_all
 
-__all__: list = []
+__all__ = list(_losses_all) + list(_utils_all)

@@ -1,0 +1,148 @@
+# Copyright (c) mmssl_ext contributors. All rights reserved.
+"""Contrastive losses whose denominator depends on the positive (one term per anchor-positive pair).
+
+With ``s = S - rowmax(S)`` (detached max over every column, as the official code) and ``Neg_r`` the
+denominator columns that are not positive, the denominator of pair ``(r, p)`` is
+
+* ``'pair'``:   ``D_rp = omega * e^{s_rp} + sum_{n in Neg_r} e^{s_rn} + eps``
+  (epsilon-SupInfoNCE with ``omega = e^{-epsilon}``; TF SupCon ONE_POSITIVE with ``omega = 1``,
+  ONLY_NEGATIVES with ``omega = 0``);
+* ``'shared'``: ``D_r = sum_{c in Den_r} (omega if c in P_r else 1) * e^{s_rc} + eps`` (epsilon-SupCon).
+
+and the per-anchor loss is
+
+* ``'out'``: ``-sum_p P_rp (s_rp - log D_rp) / max(n_r, 1)``;
+* ``'in'`` (TF SupCon): ``-log(sum_p P_rp e^{s_rp} / D_rp / n_r)``;
+* ``'in_eps'`` (epsilon-SupInfoNCE 'in'): ``-[log sum_p P_rp e^{s_rp} - log(omega / n_r * sum_p P_rp e^{s_rp}
+  + sum_n e^{s_rn})]``.
+
+Everything is evaluated in log space (``logsumexp`` with ``-inf`` masking). Rows without a positive give
+0 (the official 'in' form would give ``+inf``). With ``chunk_size`` each row block runs under activation
+checkpointing, so only one block's intermediates exist at a time.
+"""
+
+import math
+from typing import Optional
+
+import torch
+from torch.utils.checkpoint import checkpoint
+
+from .pair_masks import PairMasks
+from .utils import compute_dtype
+
+__all__ = ['per_positive_log_softmax']
+
+_FORMS = ('out', 'in', 'in_eps')
+
+
+def _block(
+    anchors: torch.Tensor,
+    contrast: torch.Tensor,
+    masks: PairMasks,
+    start: int,
+    end: int,
+    temperature: float,
+    log_omega: torch.Tensor,
+    eps: float,
+    form: str,
+    denominator: str,
+) -> torch.Tensor:
+    """Per-row losses of anchor rows ``start:end``."""
+    logits = anchors @ contrast.T / temperature
+    logits = logits - logits.detach().max(dim=1, keepdim=True).values
+    pos, den = masks.block(start, end, contrast.shape[0], logits.dtype)
+    is_pos = pos > 0
+    neg = den & ~is_pos
+    n_pos = pos.sum(1)
+    has_pos = n_pos > 0
+    safe_n = torch.where(has_pos, n_pos, torch.ones_like(n_pos))
+    ninf = torch.full_like(logits, float('-inf'))
+    log_eps = math.log(eps) if eps > 0 else float('-inf')
+    lse_neg = torch.where(neg, logits, ninf).logsumexp(1, keepdim=True)
+    if denominator == 'pair':
+        terms = [log_omega + logits, lse_neg.expand_as(logits)]
+        if eps > 0:
+            terms.append(torch.full_like(logits, log_eps))
+        log_d = torch.stack(terms, 0).logsumexp(0)
+    else:
+        weighted = torch.where(is_pos & den, log_omega + logits, torch.where(neg, logits, ninf))
+        lse = weighted.logsumexp(1, keepdim=True)
+        log_d = torch.logaddexp(lse, torch.full_like(lse, log_eps)) if eps > 0 else lse
+        log_d = log_d.expand_as(logits)
+    log_prob = logits - log_d
+    if form == 'out':
+        per_row = -(torch.where(is_pos, log_prob * pos, torch.zeros_like(log_prob))).sum(1) / safe_n
+    elif form == 'in':
+        log_w = torch.where(is_pos, log_prob + pos.clamp(min=1e-38).log(), ninf)
+        per_row = -(log_w.logsumexp(1) - safe_n.log())
+    else:
+        log_w = torch.where(is_pos, logits + pos.clamp(min=1e-38).log(), ninf)
+        lse_pos = log_w.logsumexp(1)
+        d = torch.logaddexp(log_omega - safe_n.log() + lse_pos, lse_neg.squeeze(1))
+        per_row = -(lse_pos - d)
+    return torch.where(has_pos & torch.isfinite(per_row), per_row, torch.zeros_like(per_row))
+
+
+def per_positive_log_softmax(
+    anchors: torch.Tensor,
+    contrast: torch.Tensor,
+    masks: PairMasks,
+    temperature: float,
+    omega: 'float | torch.Tensor' = 1.0,
+    eps: float = 0.0,
+    form: str = 'out',
+    denominator: str = 'pair',
+    chunk_size: Optional[int] = None,
+) -> torch.Tensor:
+    """Per-anchor losses with pair-wise or positive-weighted denominators (module docstring).
+
+    Args:
+        anchors (torch.Tensor): ``[M, D]`` anchor embeddings.
+        contrast (torch.Tensor): ``[N, D]`` contrast embeddings.
+        masks (PairMasks): Positive / denominator description.
+        temperature (float): Softmax temperature.
+        omega (float | torch.Tensor): Weight of the positive(s) in the denominator, ``e^{-epsilon}``; a
+            tensor keeps the gradient (learnable epsilon). Defaults to 1.0.
+        eps (float): Constant added to the denominator after the max shift. Defaults to 0.0.
+        form (str): ``'out'``, ``'in'`` or ``'in_eps'``. Defaults to 'out'.
+        denominator (str): ``'pair'`` or ``'shared'``. Defaults to 'pair'.
+        chunk_size (int, optional): Anchor rows per checkpointed block. Defaults to None.
+
+    Returns:
+        torch.Tensor: ``[M]`` per-anchor losses.
+    """
+    if form not in _FORMS:
+        raise ValueError(f'`form` must be one of {_FORMS}, got {form!r}.')
+    if denominator not in ('pair', 'shared'):
+        raise ValueError(f"`denominator` must be 'pair' or 'shared', got {denominator!r}.")
+    dtype = compute_dtype(anchors, contrast)
+    a, c = anchors.to(dtype), contrast.to(dtype)
+    if isinstance(omega, torch.Tensor):
+        log_omega = omega.to(dtype).log()
+    else:
+        log_omega = torch.tensor(math.log(omega) if omega > 0 else float('-inf'), dtype=dtype, device=a.device)
+    num_rows = a.shape[0]
+    if not chunk_size or chunk_size >= num_rows:
+        out = _block(a, c, masks, 0, num_rows, temperature, log_omega, eps, form, denominator)
+    else:
+        parts = []
+        for start in range(0, num_rows, chunk_size):
+            end = min(start + chunk_size, num_rows)
+            parts.append(
+                checkpoint(
+                    _block,
+                    a[start:end],
+                    c,
+                    masks,
+                    start,
+                    end,
+                    temperature,
+                    log_omega,
+                    eps,
+                    form,
+                    denominator,
+                    use_reentrant=False,
+                )
+            )
+        out = torch.cat(parts)
+    return out.to(anchors.dtype)
