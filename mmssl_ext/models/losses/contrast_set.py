@@ -89,7 +89,12 @@ def build_contrast_set(
     contrast = flatten_views(gathered)
     anchor_views = views if contrast_mode == 'all' else 1
     anchor_rows = local_view_rows(batch, anchor_views, global_batch, offset, device)
-    anchors = contrast[anchor_rows]
+    if anchor_rows.shape[0] == contrast.shape[0]:
+        # every row anchors (one process, contrast_mode='all'): pass the same tensor, so the kernel can
+        # use the symmetry of the similarity matrix
+        anchors = contrast
+    else:
+        anchors = contrast[anchor_rows]
     sample_ids = torch.arange(global_batch, device=device)
     contrast_sample = sample_ids.repeat(views)
     anchor_local = torch.arange(batch, device=device).repeat(anchor_views)

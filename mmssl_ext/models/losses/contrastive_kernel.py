@@ -118,6 +118,31 @@ class _ContrastiveLogSoftmax(torch.autograd.Function):
         ctx.masks, ctx.inv_tau, ctx.mode, ctx.step, ctx.terms = masks, inv_tau, mode, step, terms
         ctx.in_dtypes = (anchors.dtype, contrast.dtype)
         grad_full = None
+        symmetric = terms is not None and anchors is contrast and step == num_rows and terms.symmetric
+        if symmetric:
+            # |S| <= max|a| max|c| / tau: a single global shift keeps every exp() in the normal range
+            bound = float(a.norm(dim=1).max()) ** 2 * inv_tau
+            symmetric = 2 * bound < (80.0 if dtype == torch.float32 else 700.0)
+        ctx.symmetric = symmetric
+        if symmetric:
+            # S = C C^T is symmetric: with one global shift, E = exp(S - shift) is symmetric too, so the
+            # gradients through the anchor and the contrast side come from a single product with E
+            a_scaled = a * inv_tau
+            logits = a_scaled @ c.T
+            rows_ex, cols_ex = terms.excluded(0, num_rows)
+            logits[rows_ex, cols_ex] = float('-inf')
+            shift = logits.max()
+            shift = shift if bool(torch.isfinite(shift)) else shift.new_zeros(())
+            probs = logits.sub_(shift).exp_()
+            total = probs.sum(1)
+            lse = total.log() + shift
+            n_pos = terms.n_pos.to(dtype)
+            valid = (terms.n_pos > 0) & torch.isfinite(lse)
+            pos_term = (a_scaled * terms.pos_vec).sum(1) / n_pos.clamp(min=1)
+            coef = torch.ones_like(lse) if pw is None else pw
+            out = torch.where(valid, lse - coef * pos_term, torch.zeros_like(lse))
+            ctx.save_for_backward(a, c, pw, probs, total, valid)
+            return out.to(anchors.dtype)
         if terms is not None:
             a_scaled = a * inv_tau
             lses, probs = [], None
@@ -157,6 +182,19 @@ class _ContrastiveLogSoftmax(torch.autograd.Function):
         grad_a = torch.zeros_like(a) if need_a else None
         grad_c = torch.zeros_like(c) if need_c else None
         num_rows, step, terms = a.shape[0], ctx.step, ctx.terms
+        if ctx.symmetric:
+            total = lse  # saved row sums of E
+            g = grad_rows * valid.to(a.dtype)
+            ga = g / total.clamp(min=torch.finfo(a.dtype).tiny)
+            # (diag(ga) E + E diag(ga)) @ C as one product: E @ [C, ga * C], no [N, N] elementwise pass
+            both = saved @ torch.cat([c, c * ga[:, None]], dim=1)
+            grad = both[:, : c.shape[1]] * ga[:, None] + both[:, c.shape[1] :]
+            coef = g / terms.n_pos.to(a.dtype).clamp(min=1)
+            if pw is not None:
+                coef = coef * pw
+            grad -= terms.pos_vec * coef[:, None]
+            grad -= terms.positive_grad_contrast(a * coef[:, None])
+            return grad.to(ctx.in_dtypes[0]), None, None, None, None, None, None
         if terms is not None:
             g = grad_rows * valid.to(a.dtype)
             a_g = a * g[:, None]

@@ -71,7 +71,7 @@ class FairKLLoss(nn.Module):
         for name, g in groups.items():
             masked = sim * g.to(sim.dtype)
             mu[name] = masked.sum() / g.sum().clamp(min=1)
-            sd[name] = masked.std(unbiased=False)
+            sd[name] = masked.std()
         reg = (mu['pc'] - mu['pa']) ** 2 + (mu['na'] - mu['nc']) ** 2
         reg = reg + self.kld * ((sd['pa'] - sd['pc']) ** 2 + (sd['na'] - sd['nc']) ** 2)
         reg = reg - mu['pc'] + mu['na']

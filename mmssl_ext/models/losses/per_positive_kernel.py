@@ -35,6 +35,14 @@ __all__ = ['per_positive_log_softmax']
 _FORMS = ('out', 'in', 'in_eps')
 
 
+def _lse(x: torch.Tensor, dim: int, keepdim: bool = False) -> torch.Tensor:
+    """``logsumexp`` that returns ``-inf`` with a zero (not NaN) gradient for all ``-inf`` slices."""
+    empty = torch.isneginf(x).all(dim=dim, keepdim=True)
+    out = torch.where(empty, torch.zeros_like(x), x).logsumexp(dim, keepdim=True)
+    out = torch.where(empty, torch.full_like(out, float('-inf')), out)
+    return out if keepdim else out.squeeze(dim)
+
+
 def _block(
     anchors: torch.Tensor,
     contrast: torch.Tensor,
@@ -47,40 +55,56 @@ def _block(
     form: str,
     denominator: str,
 ) -> torch.Tensor:
-    """Per-row losses of anchor rows ``start:end``."""
-    logits = anchors @ contrast.T / temperature
-    logits = logits - logits.detach().max(dim=1, keepdim=True).values
+    """Per-row losses of anchor rows ``start:end`` (few ``[m, N]`` temporaries; row-level terms stay rows)."""
+    logits = (anchors / temperature) @ contrast.T
+    logits = logits - logits.detach().amax(dim=1, keepdim=True)
     pos, den = masks.block(start, end, contrast.shape[0], logits.dtype)
     is_pos = pos > 0
-    neg = den & ~is_pos
+    binary = bool(((pos == 0) | (pos == 1)).all())
     n_pos = pos.sum(1)
     has_pos = n_pos > 0
     safe_n = torch.where(has_pos, n_pos, torch.ones_like(n_pos))
-    ninf = torch.full_like(logits, float('-inf'))
-    log_eps = math.log(eps) if eps > 0 else float('-inf')
-    lse_neg = torch.where(neg, logits, ninf).logsumexp(1, keepdim=True)
-    if denominator == 'pair':
-        terms = [log_omega + logits, lse_neg.expand_as(logits)]
-        if eps > 0:
-            terms.append(torch.full_like(logits, log_eps))
-        log_d = torch.stack(terms, 0).logsumexp(0)
+    lse_neg = _lse(logits.masked_fill(~(den & ~is_pos), float('-inf')), 1)
+    omega_zero = bool(torch.isneginf(log_omega))
+    if denominator == 'shared':
+        weighted = torch.where(is_pos & den, log_omega + logits, logits.masked_fill(~(den & ~is_pos), float('-inf')))
+        row_d = _lse(weighted, 1)
+    elif omega_zero:
+        row_d = lse_neg
     else:
-        weighted = torch.where(is_pos & den, log_omega + logits, torch.where(neg, logits, ninf))
-        lse = weighted.logsumexp(1, keepdim=True)
-        log_d = torch.logaddexp(lse, torch.full_like(lse, log_eps)) if eps > 0 else lse
-        log_d = log_d.expand_as(logits)
-    log_prob = logits - log_d
+        row_d = None
+    if row_d is not None and eps > 0:
+        row_d = torch.logaddexp(row_d, torch.full_like(row_d, math.log(eps)))
+    if row_d is not None:
+        # one denominator per row: no [m, N] log-probability needed
+        undefined = torch.isneginf(row_d) & has_pos
+        row_d = torch.where(torch.isneginf(row_d), torch.zeros_like(row_d), row_d)
+        log_d = row_d[:, None]
+    else:
+        rest = lse_neg if eps <= 0 else _lse(torch.stack([lse_neg, torch.full_like(lse_neg, math.log(eps))]), 0)
+        undefined = torch.zeros_like(has_pos)
+        log_d = None if form == 'in_eps' else torch.logaddexp(log_omega + logits, rest[:, None].expand_as(logits))
     if form == 'out':
-        per_row = -(torch.where(is_pos, log_prob * pos, torch.zeros_like(log_prob))).sum(1) / safe_n
+        pos_logits = (logits * pos).sum(1)
+        if row_d is not None:
+            per_row = -(pos_logits - n_pos * row_d) / safe_n
+        else:
+            per_row = -(pos_logits - (log_d * pos).sum(1)) / safe_n
     elif form == 'in':
-        log_w = torch.where(is_pos, log_prob + pos.clamp(min=1e-38).log(), ninf)
-        per_row = -(log_w.logsumexp(1) - safe_n.log())
+        log_w = (logits - log_d).masked_fill(~is_pos, float('-inf'))
+        if not binary:
+            log_w = log_w + pos.clamp(min=1e-38).log()
+        per_row = -(_lse(log_w, 1) - safe_n.log())
     else:
-        log_w = torch.where(is_pos, logits + pos.clamp(min=1e-38).log(), ninf)
-        lse_pos = log_w.logsumexp(1)
-        d = torch.logaddexp(log_omega - safe_n.log() + lse_pos, lse_neg.squeeze(1))
+        log_w = logits.masked_fill(~is_pos, float('-inf'))
+        if not binary:
+            log_w = log_w + pos.clamp(min=1e-38).log()
+        lse_pos = _lse(log_w, 1)
+        d = _lse(torch.stack([log_omega - safe_n.log() + lse_pos, lse_neg]), 0)
         per_row = -(lse_pos - d)
-    return torch.where(has_pos & torch.isfinite(per_row), per_row, torch.zeros_like(per_row))
+    keep = has_pos & ~undefined
+    per_row = torch.where(keep, per_row, torch.zeros_like(per_row))
+    return torch.where(torch.isfinite(per_row), per_row, torch.zeros_like(per_row))
 
 
 def per_positive_log_softmax(

@@ -86,6 +86,15 @@ class StructuredTerms:
         self.ex_rows, self.ex_cols = ex_rows[order], ex_cols[order]
         self.extra_rows, self.extra_cols = extra_rows, extra_cols
         self.pos_vec, self.n_pos = pos_vec, n_pos
+        # the excluded set is symmetric when anchors are the contrast rows with the same keys and only self
+        # and same-key entries are excluded (not FNC's eliminated columns)
+        self.symmetric = (
+            num_a == num_c
+            and torch.equal(masks.anchor_keys, masks.contrast_keys)
+            and masks.self_index is not None
+            and torch.equal(self_idx, rows)
+            and not (fn is not None and fn.numel() > 0 and masks.false_negative_mode == 'eliminate')
+        )
         self.num_cols = num_c
 
     @staticmethod
