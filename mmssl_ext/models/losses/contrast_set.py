@@ -25,9 +25,8 @@ class ContrastSet:
     contrast_labels: Optional[torch.Tensor]
     explicit: Optional[torch.Tensor]
     anchor_local: torch.Tensor
-    local_batch: int
+    offset: int
     global_batch: int
-    views: int
     anchor_views: int
 
     def masks(self, denominator: str = 'all', **kwargs) -> PairMasks:
@@ -120,8 +119,7 @@ def build_contrast_set(
         contrast_labels=contrast_labels,
         explicit=explicit,
         anchor_local=anchor_local,
-        local_batch=batch,
+        offset=offset,
         global_batch=global_batch,
-        views=views,
         anchor_views=anchor_views,
     )

@@ -54,7 +54,6 @@ def _block_grad(
         log_pos = torch.where(pos > 0, logits + pos.clamp(min=1e-38).log(), torch.full_like(logits, float('-inf')))
         lse_pos = log_pos.logsumexp(1)
         pos_term = lse_pos - safe_n.log()
-        del log_pos
     logits.masked_fill_(~den, float('-inf'))
     lse_den = logits.logsumexp(1)
     finite = torch.isfinite(lse_den)
@@ -67,12 +66,10 @@ def _block_grad(
         coef = 1.0 / safe_n if pos_weight is None else pos_weight[start:end] / safe_n
         grad.sub_(pos * coef[:, None])
     else:
+        # softmax over the positives (weights included), from the log-weights kept above
         lse_pos_safe = torch.where(valid, lse_pos, torch.zeros_like(lse_pos))
-        raw = anchors[start:end] @ contrast.T
-        raw.mul_(inv_tau).sub_(lse_pos_safe[:, None])
-        raw = torch.where(pos > 0, raw.exp() * pos, torch.zeros_like(raw))
-        grad.sub_(raw)
-        del raw
+        grad.sub_(log_pos.sub_(lse_pos_safe[:, None]).exp_())
+        del log_pos
     grad.mul_(valid.to(grad.dtype)[:, None])
     return loss, grad
 

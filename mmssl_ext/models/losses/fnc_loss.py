@@ -123,9 +123,8 @@ class FNCLoss(nn.Module):
         """
         check_features(features, min_views=2)
         cs = build_contrast_set(features, gather_distributed=self.gather_distributed)
-        offset = int(cs.anchor_sample[0].item()) if cs.anchor_sample.numel() else 0
         fn = detect_false_negatives(
-            features.detach(), cs.contrast.detach(), offset, cs.global_batch, self.topk, self.threshold
+            features.detach(), cs.contrast.detach(), cs.offset, cs.global_batch, self.topk, self.threshold
         )
         fn_rows = fn.repeat(cs.anchor_views, 1)
         masks = cs.masks(false_negatives=fn_rows, false_negative_mode=self.mode)

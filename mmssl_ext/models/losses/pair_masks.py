@@ -21,7 +21,6 @@ class PairMasks:
       ``anchor_rows`` / ``contrast_cols``.
 
     ``self_index[r]`` is the column of anchor ``r`` itself, removed from positives and denominator.
-    ``contrast_matchable`` marks columns that can be positive (False for queue entries).
 
     Args:
         anchor_keys (torch.Tensor, optional): ``[M]`` keys of the anchors. Defaults to None.
@@ -32,8 +31,6 @@ class PairMasks:
             ``-1`` for entries outside it. Defaults to None.
         self_index (torch.Tensor, optional): ``[M]`` column of each anchor in the contrast set, ``-1`` for
             none. Defaults to None.
-        contrast_matchable (torch.Tensor, optional): ``[N]`` bool, columns allowed to be positive.
-            Defaults to None (all).
         denominator (str): ``'all'`` (every column but self) or ``'negatives'`` (columns that are not
             positive, as in DCL). Defaults to 'all'.
         false_negatives (torch.Tensor, optional): ``[M, k]`` detected false-negative columns per anchor,
@@ -50,7 +47,6 @@ class PairMasks:
         anchor_rows: Optional[torch.Tensor] = None,
         contrast_cols: Optional[torch.Tensor] = None,
         self_index: Optional[torch.Tensor] = None,
-        contrast_matchable: Optional[torch.Tensor] = None,
         denominator: str = 'all',
         false_negatives: Optional[torch.Tensor] = None,
         false_negative_mode: str = 'attract',
@@ -69,7 +65,6 @@ class PairMasks:
         self.anchor_rows = anchor_rows
         self.contrast_cols = contrast_cols
         self.self_index = self_index
-        self.contrast_matchable = contrast_matchable
         self.denominator = denominator
         self.false_negatives = false_negatives
         self.false_negative_mode = false_negative_mode
@@ -94,8 +89,6 @@ class PairMasks:
         else:
             pos = (self.anchor_keys[start:end, None] == self.contrast_keys[None, :]).to(dtype)
         device = pos.device
-        if self.contrast_matchable is not None:
-            pos = pos * self.contrast_matchable.to(dtype)[None, :]
         not_self = torch.ones(pos.shape, dtype=torch.bool, device=device)
         if self.self_index is not None:
             idx = self.self_index[start:end]

@@ -29,7 +29,7 @@ _MAX_EXCLUDED_PER_ROW = 16
 
 def structured_supported(masks: PairMasks, mode: str) -> bool:
     """Whether ``masks`` can use the structured fast path (``mode='out'``, key-defined positives)."""
-    return mode == 'out' and masks.explicit is None and masks.contrast_matchable is None
+    return mode == 'out' and masks.explicit is None
 
 
 class StructuredTerms:
