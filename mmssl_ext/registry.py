@@ -1,10 +1,11 @@
 # Copyright (c) mmssl_ext contributors. All rights reserved.
 """mmssl_ext registry nodes.
 
-Every node is a child of the mmpretrain node of the same name (itself a child of MMEngine's root), so
-with ``default_scope='mmssl_ext'`` a config resolves our components first, then mmpretrain's and
-MMEngine's without a prefix; sibling scopes such as mmdet are reached as ``'mmdet.X'``. ``locations``
-lets a registry import the subpackage that fills it on first use.
+Every node but ``FEATURE_AUGMENTERS`` is a child of the mmpretrain node of the same name (itself a child of
+MMEngine's root), so with ``default_scope='mmssl_ext'`` a config resolves our components first, then
+mmpretrain's and MMEngine's without a prefix; sibling scopes such as mmdet are reached as ``'mmdet.X'``.
+``FEATURE_AUGMENTERS`` is standalone (mmpretrain has no such node). ``locations`` lets a registry import the
+subpackage that fills it on first use.
 """
 
 from mmengine.registry import Registry
@@ -32,6 +33,7 @@ __all__ = [
     'EVALUATORS',
     'VISUALIZERS',
     'VISBACKENDS',
+    'FEATURE_AUGMENTERS',
 ]
 
 SCOPE = 'mmssl_ext'
@@ -76,3 +78,5 @@ EVALUATORS = _child(mmpretrain_registry.EVALUATORS, 'evaluation')
 # visualization
 VISUALIZERS = _child(mmpretrain_registry.VISUALIZERS, 'engine')
 VISBACKENDS = _child(mmpretrain_registry.VISBACKENDS, 'engine')
+# feature-space augmenters (standalone: mmpretrain has no such node)
+FEATURE_AUGMENTERS = Registry('feature augmenter', scope=SCOPE, locations=[f'{SCOPE}.models.feature_augs'])

@@ -9,12 +9,24 @@ from mmssl_ext.datasets import DigitsDataset
 from mmssl_ext.engine import KNNEvalHook
 from mmssl_ext.evaluation import KNNAccuracy
 
+CHILD_NODES = [name for name in registry.__all__ if name != 'FEATURE_AUGMENTERS']
 
-@pytest.mark.parametrize('name', registry.__all__)
+
+def test_there_are_21_child_nodes():
+    assert len(CHILD_NODES) == 21
+
+
+@pytest.mark.parametrize('name', CHILD_NODES)
 def test_every_node_is_a_child_of_mmpretrain(name):
     node = getattr(registry, name)
     assert node.scope == 'mmssl_ext'
     assert node.parent is getattr(mmp_registry, name)
+
+
+def test_feature_augmenters_is_standalone_and_builds():
+    node = registry.FEATURE_AUGMENTERS
+    assert node.scope == 'mmssl_ext' and node.parent is None
+    assert type(node.build(dict(type='GaussianNoise', std=0.0))).__name__ == 'GaussianNoise'
 
 
 def test_own_components_resolve_in_our_scope():

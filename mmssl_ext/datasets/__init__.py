@@ -5,8 +5,15 @@ from mmssl_ext.utils.compat import patch_mmcv_adjust_hue
 
 from .cifar10_folder import CIFAR10_CLASSES, CIFAR10Folder
 from .digits import DigitsDataset
-from .transforms import CorruptImageError, LoadImageFromFile
+from .transforms import CLSARandAugment, CorruptImageError, LoadImageFromFile
 
-__all__ = ['DigitsDataset', 'CIFAR10Folder', 'CIFAR10_CLASSES', 'LoadImageFromFile', 'CorruptImageError']
+__all__ = [
+    'DigitsDataset',
+    'CIFAR10Folder',
+    'CIFAR10_CLASSES',
+    'LoadImageFromFile',
+    'CorruptImageError',
+    'CLSARandAugment',
+]
 
 patch_mmcv_adjust_hue()  # mmcv 2.1.0 + numpy 2: ColorJitter(hue) crashes otherwise

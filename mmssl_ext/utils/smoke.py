@@ -2,7 +2,7 @@
 """Shrink any config to a few CPU iterations on the embedded digits dataset."""
 
 import copy
-from typing import Any, Optional
+from typing import Any, List, Optional
 
 from mmengine.config import Config, ConfigDict
 
@@ -19,20 +19,52 @@ DATALOADER_KEYS = {
 _SIZE_KEYS = ('scale', 'crop_size', 'size')
 
 
-def _shrink_pipeline(node: Any, img_size: int) -> Any:
-    """Set every crop/resize size in a (nested) pipeline to ``img_size``."""
+def _crop_sizes(node: Any) -> List[int]:
+    """Every crop/resize size (largest side) in a (nested) pipeline."""
     if isinstance(node, (list, tuple)):
-        return type(node)(_shrink_pipeline(n, img_size) for n in node)
+        return [size for n in node for size in _crop_sizes(n)]
+    if not isinstance(node, dict):
+        return []
+    kind = str(node.get('type', ''))
+    sizes = []
+    if 'Crop' in kind or 'Resize' in kind:
+        for key in _SIZE_KEYS:
+            value = node.get(key)
+            if isinstance(value, (int, float)):
+                sizes.append(int(value))
+            elif isinstance(value, (list, tuple)) and value and all(isinstance(v, (int, float)) for v in value):
+                sizes.append(int(max(value)))
+    for value in node.values():
+        if isinstance(value, (list, tuple, dict)):
+            sizes.extend(_crop_sizes(value))
+    return sizes
+
+
+def _shrink_pipeline(node: Any, img_size: int, largest: Optional[int] = None) -> Any:
+    """Scale every crop/resize size of a (nested) pipeline so that the largest becomes ``img_size``.
+
+    Multi-crop pipelines (CLSA's 224/192/.../96 crops) keep their relative sizes (at least 4 px), so
+    algorithms that group views by size still see several sizes.
+    """
+    if largest is None:
+        largest = max(_crop_sizes(node), default=img_size)
+
+    def scaled(value: Any) -> int:
+        return max(4, round(float(value) * img_size / largest))
+
+    if isinstance(node, (list, tuple)):
+        return type(node)(_shrink_pipeline(n, img_size, largest) for n in node)
     if isinstance(node, dict):
         node = copy.copy(node)
         kind = str(node.get('type', ''))
         if 'Crop' in kind or 'Resize' in kind:
             for key in _SIZE_KEYS:
                 if key in node and node[key] is not None:
-                    node[key] = (img_size, img_size) if isinstance(node[key], (list, tuple)) else img_size
+                    value = node[key]
+                    node[key] = (scaled(max(value)),) * 2 if isinstance(value, (list, tuple)) else scaled(value)
         for key, value in node.items():
             if isinstance(value, (list, tuple, dict)):
-                node[key] = _shrink_pipeline(value, img_size)
+                node[key] = _shrink_pipeline(value, img_size, largest)
         return node
     return node
 
@@ -99,6 +131,9 @@ def make_smoke_config(
     model = cfg.model
     if 'queue_len' in model:
         model.queue_len = 4 * batch_size
+        mixer = model.get('mixer')
+        if isinstance(mixer, dict) and mixer.get('num_hard', 0) > model.queue_len:
+            mixer.num_hard = model.queue_len  # MoCHi draws its hardest negatives from the queue
     _set_pretrained(model, checkpoint)
     cfg.default_hooks = cfg.get('default_hooks') or ConfigDict()
     cfg.default_hooks.setdefault('logger', dict(type='LoggerHook'))['interval'] = 1

@@ -64,6 +64,7 @@ class InfoNCELoss(nn.Module):
         features: torch.Tensor,
         queue: Optional[torch.Tensor] = None,
         extra_negatives: Optional[torch.Tensor] = None,
+        check_norm: bool = True,
     ) -> torch.Tensor:
         """Compute the loss.
 
@@ -73,22 +74,24 @@ class InfoNCELoss(nn.Module):
             queue (torch.Tensor, optional): ``[K, D]`` normalised negatives (MoCo form). Defaults to None.
             extra_negatives (torch.Tensor, optional): ``[B, S, D]`` per-query normalised negatives, queue
                 form only. Defaults to None.
+            check_norm (bool): Require unit-norm features, queue and extra negatives. ``False`` admits
+                un-normalised inputs such as FT's mixed features (feature augmentation). Defaults to True.
 
         Returns:
             torch.Tensor: Scalar loss.
         """
-        check_features(features, min_views=2)
+        check_features(features, min_views=2, normalized=check_norm)
         if queue is None and extra_negatives is None:
             return self.loss_weight * self._nt_xent(features)
         if features.shape[1] != 2:
             raise ValueError(f'The queue form needs features [B, 2, D] (query, key), got {tuple(features.shape)}.')
         if queue is not None:
-            check_features(queue, 'queue', ndim=2)
+            check_features(queue, 'queue', ndim=2, normalized=check_norm)
             if queue.shape[1] != features.shape[2]:
                 raise ValueError(f'`queue` must be [K, {features.shape[2]}], got {tuple(queue.shape)}.')
         if extra_negatives is not None:
             # S = 0 is valid: MoCHiMixer returns [B, 0, D] before its start epoch
-            check_features(extra_negatives, 'extra_negatives', min_views=0)
+            check_features(extra_negatives, 'extra_negatives', min_views=0, normalized=check_norm)
             if extra_negatives.shape[0] != features.shape[0] or extra_negatives.shape[2] != features.shape[2]:
                 raise ValueError(
                     f'`extra_negatives` must be [B, S, D] = [{features.shape[0]}, S, {features.shape[2]}], '

@@ -1,0 +1,69 @@
+# Copyright (c) mmssl_ext contributors. All rights reserved.
+"""MoCHi: MoCo v2 with per-query synthetic hard negatives."""
+
+from typing import Dict, List, Optional
+
+import torch
+from mmengine.logging import MessageHub
+from mmpretrain.structures import DataSample
+
+from mmssl_ext.registry import MODELS
+
+from .mocov2 import MoCoV2
+
+__all__ = ['MoCHi', 'current_epoch']
+
+
+def current_epoch() -> Optional[int]:
+    """The training epoch recorded in the message hub by the runner, or None outside a runner."""
+    epoch = MessageHub.get_current_instance().get_info('epoch')
+    return None if epoch is None else int(epoch)
+
+
+@MODELS.register_module()
+class MoCHi(MoCoV2):
+    """Hard Negative Mixing for Contrastive Learning (MoCHi), Kalantidis et al., arXiv:2010.01028.
+
+    MoCo v2 where each query also meets ``s + s'`` synthetic negatives built by :class:`MoCHiMixer` from
+    its ``N`` hardest queue entries (and, for ``s'``, from itself). The synthetic points are per query,
+    detached and discarded after the step: they never enter the queue. Mixing starts at the mixer's
+    ``start_epoch``, read from the runner's message hub (``'epoch'``, 0-based, set by
+    ``RuntimeInfoHook``); outside a runner mixing is on.
+
+    Args:
+        backbone (dict): Backbone config.
+        neck (dict): Neck config (``MoCoV2Neck``).
+        mixer (dict, optional): :class:`MoCHiMixer` config. Defaults to
+            ``dict(type='MoCHiMixer', num_hard=1024, num_mix=1024, num_query_mix=128, start_epoch=0)``.
+        **kwargs: :class:`MoCoV2` arguments (``loss``, ``queue_len``, ``feat_dim``, ``momentum``, ...).
+    """
+
+    def __init__(self, backbone: dict, neck: dict, mixer: Optional[dict] = None, **kwargs) -> None:
+        super().__init__(backbone=backbone, neck=neck, **kwargs)
+        mixer = mixer if mixer is not None else dict(type='MoCHiMixer')
+        self.mixer = MODELS.build(mixer)
+        if self.mixer.num_hard > self.queue_len:
+            raise ValueError(
+                f'`mixer.num_hard` ({self.mixer.num_hard}) exceeds `queue_len` ({self.queue_len}): the hardest '
+                'negatives are drawn from the queue.'
+            )
+
+    def loss(self, inputs: List[torch.Tensor], data_samples: List[DataSample], **kwargs) -> Dict[str, torch.Tensor]:
+        """MoCHi step: MoCo v2 logits plus per-query mixed negatives; only real keys are enqueued.
+
+        Args:
+            inputs (list[torch.Tensor]): ``[query view, key view]`` batches.
+            data_samples (list[DataSample]): Unused.
+            **kwargs: Unused.
+
+        Returns:
+            dict[str, torch.Tensor]: ``loss``.
+        """
+        self._check_views(inputs, 2)
+        query = self.encode_query(inputs[0])
+        key = self.encode_key(inputs[1])
+        negatives = self.negatives()
+        synthetic = self.mixer(query, negatives, epoch=current_epoch())
+        loss = self.loss_module(torch.stack([query, key], dim=1), queue=negatives, extra_negatives=synthetic)
+        self.enqueue(key)
+        return dict(loss=loss)

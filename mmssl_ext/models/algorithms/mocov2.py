@@ -1,0 +1,166 @@
+# Copyright (c) mmssl_ext contributors. All rights reserved.
+"""MoCo v2 with a checkpointed, globally gathered queue: the base of CLSA, MoCHi and feature augmentation."""
+
+from typing import Dict, List, Optional, Union
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmpretrain.models.selfsup import MoCo
+from mmpretrain.models.utils import batch_shuffle_ddp, batch_unshuffle_ddp
+from mmpretrain.structures import DataSample
+
+from mmssl_ext.registry import MODELS
+
+from ..utils import all_gather_no_grad
+
+__all__ = ['MoCoV2']
+
+
+@MODELS.register_module()
+class MoCoV2(MoCo):
+    """Improved Baselines with Momentum Contrastive Learning (MoCo v2), Chen et al., arXiv:2003.04297.
+
+    mmpretrain's :class:`MoCo` with the loss taken from :class:`InfoNCELoss` and a queue that:
+
+    * is a pair of registered buffers (``queue`` ``[feat_dim, queue_len]``, mmpretrain's layout, and
+      ``queue_ptr``), so it is saved in and restored from checkpoints;
+    * receives the keys of every rank (all-gathered before enqueue), so it is identical on all ranks;
+    * accepts any global batch up to ``queue_len`` (writes wrap around) and raises a ``ValueError``
+      naming the sizes when the global batch exceeds it.
+
+    The key encoder is an :class:`ExponentialMovingAverage` of ``Sequential(backbone, neck)`` updated
+    before the keys are computed; ``momentum`` follows MMEngine's convention (0.001 here is the paper's
+    0.999). Subclasses reuse :meth:`encode_query`, :meth:`encode_key`, :meth:`negatives` and
+    :meth:`enqueue`.
+
+    Args:
+        backbone (dict): Backbone config.
+        neck (dict): Neck config (``MoCoV2Neck``).
+        head (dict, optional): Unused; accepted so that mmpretrain MoCo configs load. Defaults to None.
+        loss (dict): Contrastive loss config, queue form. Defaults to
+            ``dict(type='InfoNCELoss', temperature=0.2)``.
+        queue_len (int): Number of negative keys ``K``. Defaults to 65536.
+        feat_dim (int): Embedding dimension. Defaults to 128.
+        momentum (float): EMA momentum of the key encoder, MMEngine convention. Defaults to 0.001.
+        shuffle_bn (bool): Shuffle the key batch across ranks before the key encoder. Defaults to True.
+        pretrained (str, optional): Pre-trained checkpoint. Defaults to None.
+        data_preprocessor (dict, optional): Data preprocessor config. Defaults to None.
+        init_cfg (dict | list[dict], optional): Initialisation config. Defaults to None.
+    """
+
+    def __init__(
+        self,
+        backbone: dict,
+        neck: dict,
+        head: Optional[dict] = None,
+        loss: Optional[dict] = None,
+        queue_len: int = 65536,
+        feat_dim: int = 128,
+        momentum: float = 0.001,
+        shuffle_bn: bool = True,
+        pretrained: Optional[str] = None,
+        data_preprocessor: Optional[dict] = None,
+        init_cfg: Optional[Union[List[dict], dict]] = None,
+    ) -> None:
+        if queue_len < 1:
+            raise ValueError(f'`queue_len` must be >= 1, got {queue_len}.')
+        if not 0.0 <= momentum <= 1.0:
+            raise ValueError(
+                f"`momentum` must be in [0, 1] (MMEngine convention: 0.001 = the paper's 0.999), got {momentum}."
+            )
+        super().__init__(
+            backbone=backbone,
+            neck=neck,
+            head=head,  # type: ignore[arg-type]
+            queue_len=queue_len,
+            feat_dim=feat_dim,
+            momentum=momentum,
+            pretrained=pretrained,
+            data_preprocessor=data_preprocessor,
+            init_cfg=init_cfg,
+        )
+        self.feat_dim = feat_dim
+        self.shuffle_bn = shuffle_bn
+        loss = loss if loss is not None else dict(type='InfoNCELoss', temperature=0.2)
+        self.loss_module = loss if isinstance(loss, nn.Module) else MODELS.build(loss)
+
+    def encode_query(self, img: torch.Tensor) -> torch.Tensor:
+        """``[B, feat_dim]`` L2-normalised query embeddings (with gradient)."""
+        return F.normalize(self.neck(self.backbone(img))[0], dim=1)
+
+    @torch.no_grad()
+    def encode_key(self, img: torch.Tensor, update: bool = True) -> torch.Tensor:
+        """``[B, feat_dim]`` L2-normalised key embeddings (no gradient).
+
+        Args:
+            img (torch.Tensor): Key view batch.
+            update (bool): Update the key encoder first (once per step). Defaults to True.
+
+        Returns:
+            torch.Tensor: Normalised keys in the input's sample order.
+        """
+        if update:
+            self.encoder_k.update_parameters(nn.Sequential(self.backbone, self.neck))
+        if self.shuffle_bn:
+            img, idx_unshuffle = batch_shuffle_ddp(img)
+        key = F.normalize(self.encoder_k(img)[0], dim=1)
+        if self.shuffle_bn:
+            key = batch_unshuffle_ddp(key, idx_unshuffle)
+        return key
+
+    def negatives(self) -> torch.Tensor:
+        """``[K, feat_dim]`` snapshot of the queue (a copy: enqueueing must not alter saved tensors)."""
+        return self.queue.T.clone().detach()
+
+    @torch.no_grad()
+    def enqueue(self, keys: torch.Tensor) -> torch.Tensor:
+        """Write the keys of every rank into the queue at ``queue_ptr`` and advance it.
+
+        Args:
+            keys (torch.Tensor): ``[B, feat_dim]`` local keys; all ranks are gathered first.
+
+        Returns:
+            torch.Tensor: The gathered ``[W * B, feat_dim]`` keys that were enqueued.
+        """
+        if keys.dim() != 2 or keys.shape[1] != self.feat_dim:
+            raise ValueError(f'keys must be [B, feat_dim={self.feat_dim}], got {tuple(keys.shape)}.')
+        keys = all_gather_no_grad(keys)
+        batch = keys.shape[0]
+        if batch > self.queue_len:
+            raise ValueError(
+                f'The global batch ({batch} keys over all ranks) exceeds `queue_len` ({self.queue_len}); '
+                'raise `queue_len` or lower the batch size.'
+            )
+        ptr = int(self.queue_ptr)
+        index = (torch.arange(batch, device=keys.device) + ptr) % self.queue_len
+        self.queue[:, index] = keys.T.to(self.queue.dtype)
+        self.queue_ptr[0] = (ptr + batch) % self.queue_len
+        return keys
+
+    def _check_views(self, inputs: List[torch.Tensor], expected: int) -> None:
+        """Raise a ``ValueError`` unless ``inputs`` holds ``expected`` view batches."""
+        if not isinstance(inputs, (list, tuple)) or len(inputs) != expected:
+            got = len(inputs) if isinstance(inputs, (list, tuple)) else type(inputs).__name__
+            raise ValueError(
+                f'{type(self).__name__} expects {expected} views per sample (MultiView in the train pipeline), '
+                f'got {got}.'
+            )
+
+    def loss(self, inputs: List[torch.Tensor], data_samples: List[DataSample], **kwargs) -> Dict[str, torch.Tensor]:
+        """MoCo v2 step: InfoNCE of the query view against its key and the queue, then enqueue.
+
+        Args:
+            inputs (list[torch.Tensor]): ``[query view, key view]`` batches.
+            data_samples (list[DataSample]): Unused.
+            **kwargs: Unused.
+
+        Returns:
+            dict[str, torch.Tensor]: ``loss``.
+        """
+        self._check_views(inputs, 2)
+        query = self.encode_query(inputs[0])
+        key = self.encode_key(inputs[1])
+        loss = self.loss_module(torch.stack([query, key], dim=1), queue=self.negatives())
+        self.enqueue(key)
+        return dict(loss=loss)
