@@ -2,8 +2,9 @@
 # 224/192/160/128/96 (official scale ranges), 5 contrastive + 25 DDM terms. README: 73.3 linear top-1.
 _base_ = [
     '../_base_/models/clsa_resnet50.py',
-    '../_base_/datasets/imagenet_bs32_clsa-multi.py',
+    '../_base_/datasets/imagenet_bs32_clsa.py',
     '../_base_/schedules/imagenet_sgd_coslr_200e.py',
     '../_base_/default_runtime.py',
 ]
 model = dict(num_weak=5, num_strong=5)
+train_dataloader = dict(dataset=dict(pipeline={{_base_.clsa_multi_pipeline}}))

@@ -166,6 +166,12 @@ def test_mocov2_view_count_checked():
         model.loss(images(16, 16, 16), None)
 
 
+def test_mocov2_rejects_an_mmpretrain_head():
+    # mmpretrain MoCo configs carry the temperature in `head`; silently ignoring it would change the loss
+    with pytest.raises(ValueError, match='takes its loss from `loss`'):
+        build('MoCoV2', head=MOCO_HEAD)
+
+
 # ----------------------------------------------------------------------------- 2. MoCoV2 queue
 
 

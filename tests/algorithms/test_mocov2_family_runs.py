@@ -114,7 +114,7 @@ def test_clsa_views_count_order_and_sizes(config, sizes):
     cfg, views = _views(config, img)
     assert [tuple(v.shape) for v in views] == [(3, s, s) for s in sizes]
     assert len(views) == 1 + cfg.model.num_weak + cfg.model.num_strong  # the model consumes every view
-    groups = cfg.train_pipeline[1]['transforms']
+    groups = cfg.train_dataloader.dataset.pipeline[1]['transforms']
     strong = [any(op['type'] == 'CLSARandAugment' for op in group) for group in groups]
     # order: key, weak_1..Lw (no RandAugment), strong_1..Ls (RandAugment after the flip)
     assert strong == [False] * (1 + cfg.model.num_weak) + [True] * cfg.model.num_strong

@@ -37,7 +37,8 @@ class MoCoV2(MoCo):
     Args:
         backbone (dict): Backbone config.
         neck (dict): Neck config (``MoCoV2Neck``).
-        head (dict, optional): Unused; accepted so that mmpretrain MoCo configs load. Defaults to None.
+        head (dict, optional): Not used: an mmpretrain-style ``ContrastiveHead`` raises a ``ValueError``
+            that points to ``loss`` (its temperature would otherwise be silently ignored). Defaults to None.
         loss (dict): Contrastive loss config, queue form. Defaults to
             ``dict(type='InfoNCELoss', temperature=0.2)``.
         queue_len (int): Number of negative keys ``K``. Defaults to 65536.
@@ -63,6 +64,11 @@ class MoCoV2(MoCo):
         data_preprocessor: Optional[dict] = None,
         init_cfg: Optional[Union[List[dict], dict]] = None,
     ) -> None:
+        if head is not None:
+            raise ValueError(
+                f"{type(self).__name__} takes its loss from `loss` (e.g. dict(type='InfoNCELoss', temperature=0.2)), "
+                f'not from `head`; got head={head!r}. Move the temperature to `loss` and set head=None.'
+            )
         if queue_len < 1:
             raise ValueError(f'`queue_len` must be >= 1, got {queue_len}.')
         if not 0.0 <= momentum <= 1.0:
@@ -72,7 +78,7 @@ class MoCoV2(MoCo):
         super().__init__(
             backbone=backbone,
             neck=neck,
-            head=head,  # type: ignore[arg-type]
+            head=None,  # type: ignore[arg-type]
             queue_len=queue_len,
             feat_dim=feat_dim,
             momentum=momentum,

@@ -2,7 +2,7 @@
 """Feature triplet, base feature augmenter and generator-driven random draws (Beta via Marsaglia-Tsang Gamma)."""
 
 import math
-from typing import ClassVar, NamedTuple, Optional, Sequence, Tuple, Union
+from typing import Callable, ClassVar, NamedTuple, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -61,6 +61,19 @@ def _draw_device(generator: Optional[torch.Generator], device: Optional[torch.de
     return generator.device if generator is not None else device
 
 
+def _draw(
+    sampler: Callable[..., Tensor],
+    shape: Shape,
+    generator: Optional[torch.Generator],
+    device: Optional[torch.device],
+    dtype: torch.dtype,
+) -> Tensor:
+    """Call ``torch.rand``/``torch.randn`` on the generator's device, then move the draws to ``device``."""
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    out = sampler(shape, generator=generator, device=_draw_device(generator, device), dtype=dtype)
+    return out.to(device) if device is not None else out
+
+
 def rand_uniform(
     shape: Shape,
     generator: Optional[torch.Generator] = None,
@@ -78,9 +91,7 @@ def rand_uniform(
     Returns:
         Tensor: The draws.
     """
-    shape = (shape,) if isinstance(shape, int) else tuple(shape)
-    out = torch.rand(shape, generator=generator, device=_draw_device(generator, device), dtype=dtype)
-    return out.to(device) if device is not None else out
+    return _draw(torch.rand, shape, generator, device, dtype)
 
 
 def rand_normal(
@@ -89,20 +100,18 @@ def rand_normal(
     device: Optional[torch.device] = None,
     dtype: torch.dtype = torch.float32,
 ) -> Tensor:
-    """Standard normal draws; same arguments as :func:`rand_uniform`.
+    """Standard normal draws, with the arguments of :func:`rand_uniform`.
 
     Args:
         shape (int | Sequence[int]): Output shape.
-        generator (torch.Generator, optional): Source of randomness. Defaults to None.
-        device (torch.device, optional): Output device. Defaults to None.
-        dtype (torch.dtype): Output dtype. Defaults to torch.float32.
+        generator (torch.Generator, optional): Random source, the global RNG when None. Defaults to None.
+        device (torch.device, optional): Where the draws end up. Defaults to None.
+        dtype (torch.dtype): Their dtype. Defaults to torch.float32.
 
     Returns:
-        Tensor: The draws.
+        Tensor: ``N(0, 1)`` samples.
     """
-    shape = (shape,) if isinstance(shape, int) else tuple(shape)
-    out = torch.randn(shape, generator=generator, device=_draw_device(generator, device), dtype=dtype)
-    return out.to(device) if device is not None else out
+    return _draw(torch.randn, shape, generator, device, dtype)
 
 
 def rand_perm(n: int, generator: Optional[torch.Generator] = None, device: Optional[torch.device] = None) -> Tensor:
