@@ -601,7 +601,7 @@ def test_mocov2_feataug_zero_weight_is_mocov2():
         inputs = images(16, 16, seed=it)
         losses, total = step(model, inputs, seed=60 + it)
         _, ref_total = step(moco, inputs, seed=60 + it)
-        assert set(losses) == {'loss'}
+        assert set(losses) == {'loss_base'}
         assert torch.equal(total, ref_total)
         assert_same_grads(model, moco, exact=True)
         assert_same_queue(model, moco)
@@ -610,8 +610,8 @@ def test_mocov2_feataug_zero_weight_is_mocov2():
 def test_mocov2_feataug_identity_augmenters():
     model = build('MoCoV2FeatAug', feat_aug=dict(augmenters=IDENTITY_FT, loss_weight=1.0))
     losses, _ = step(model, images(16, 16))
-    assert set(losses) == {'loss', 'loss_aug'}
-    torch.testing.assert_close(losses['loss_aug'], losses['loss'], rtol=1e-6, atol=0)
+    assert set(losses) == {'loss_base', 'loss_aug'}
+    torch.testing.assert_close(losses['loss_aug'], losses['loss_base'], rtol=1e-6, atol=0)
 
 
 def test_mocov2_feataug_uses_augmented_negatives():
@@ -621,8 +621,8 @@ def test_mocov2_feataug_uses_augmented_negatives():
     inputs = images(16, 16)
     losses, _ = step(model, inputs, seed=75)
     ref_losses, _ = step(moco, inputs, seed=75)
-    torch.testing.assert_close(losses['loss'], ref_losses['loss'], rtol=1e-6, atol=0)
-    assert not torch.allclose(losses['loss_aug'], losses['loss'])  # only the negatives differ
+    torch.testing.assert_close(losses['loss_base'], ref_losses['loss'], rtol=1e-6, atol=0)
+    assert not torch.allclose(losses['loss_aug'], losses['loss_base'])  # only the negatives differ
     assert_same_queue(model, moco)
 
 
@@ -633,8 +633,8 @@ def test_mocov2_feataug_queue_untouched_by_augmenters():
         inputs = images(16, 16, seed=it)
         losses, _ = step(model, inputs, seed=70 + it)
         ref_losses, _ = step(moco, inputs, seed=70 + it)
-        torch.testing.assert_close(losses['loss'], ref_losses['loss'], rtol=1e-6, atol=0)
-        assert not torch.allclose(losses['loss_aug'], losses['loss'])  # the augmenters did act
+        torch.testing.assert_close(losses['loss_base'], ref_losses['loss'], rtol=1e-6, atol=0)
+        assert not torch.allclose(losses['loss_aug'], losses['loss_base'])  # the augmenters did act
         assert_same_queue(model, moco)
 
 
@@ -738,7 +738,7 @@ def test_similarity_feataug_zero_weight_is_base(cfg_fn, ours_type, ref_type, our
         inputs = images(16, 16, seed=it)
         losses, total = step(ours, inputs, seed=90 + it)
         _, ref_total = step(ref, inputs, seed=90 + it)
-        assert set(losses) == {'loss'}
+        assert set(losses) == {'loss_base'}
         assert torch.equal(total, ref_total)
         assert_same_grads(ours, ref, exact=True)
     ref_state = ref.state_dict()
@@ -754,8 +754,8 @@ def test_similarity_feataug_identity_augmenter(cfg_fn, ours_type, hub_max_iters)
     feat_aug = dict(augmenters=dict(type='GaussianNoise', std=0.0, on=('anchor', 'target')), loss_weight=1.0)
     model = MODELS.build(cfg_fn(ours_type, feat_aug=feat_aug)).train()
     losses, _ = step(model, images(16, 16))
-    assert set(losses) == {'loss', 'loss_aug'}
-    torch.testing.assert_close(losses['loss_aug'], losses['loss'], rtol=1e-6, atol=1e-7)
+    assert set(losses) == {'loss_base', 'loss_aug'}
+    torch.testing.assert_close(losses['loss_aug'], losses['loss_base'], rtol=1e-6, atol=1e-7)
 
 
 def byol_aug_grads(on):
@@ -765,7 +765,7 @@ def byol_aug_grads(on):
     model.zero_grad(set_to_none=True)
     torch.manual_seed(1)
     losses = model.loss(images(16, 16), None)
-    assert set(losses) == {'loss', 'loss_aug'}
+    assert set(losses) == {'loss_base', 'loss_aug'}
     losses['loss_aug'].backward()
 
     def has_grad(prefix):

@@ -63,7 +63,9 @@ def test_two_iterations_through_tools_train(name, tmp_path):
     if name.startswith('clsa'):
         assert all('loss_contrast' in r and 'loss_ddm' in r for r in rows if 'loss' in r)
     if name.startswith('feataug'):
-        assert all('loss_aug' in r for r in rows if 'loss' in r)
+        assert all('loss_aug' in r and 'loss_base' in r for r in rows if 'loss' in r)
+        # the logged `loss` is the total that was back-propagated
+        assert all(r['loss'] == pytest.approx(r['loss_base'] + r['loss_aug'], rel=1e-4) for r in rows if 'loss' in r)
     if name in QUEUE_METHODS:
         queue_len = cfg.model.queue_len
         assert int(state['queue_ptr']) == (2 * 8) % queue_len  # 2 steps x 8 keys enqueued

@@ -52,7 +52,7 @@ class BYOLFeatAug(BYOL):
             **kwargs: Unused.
 
         Returns:
-            dict[str, torch.Tensor]: ``loss`` (base) and ``loss_aug``.
+            dict[str, torch.Tensor]: ``loss_base`` and ``loss_aug`` (MMEngine logs their sum as ``loss``).
         """
         if not isinstance(inputs, (list, tuple)) or len(inputs) != 2:
             raise ValueError('BYOLFeatAug expects 2 views per sample (MultiView with num_views=2).')
@@ -62,7 +62,7 @@ class BYOLFeatAug(BYOL):
             self.target_net.update_parameters(nn.Sequential(self.backbone, self.neck))
             target_1 = self.target_net(inputs[0])[0]
             target_2 = self.target_net(inputs[1])[0]
-        losses = dict(loss=2.0 * (self.head.loss(online_1, target_2) + self.head.loss(online_2, target_1)))
+        losses = dict(loss_base=2.0 * (self.head.loss(online_1, target_2) + self.head.loss(online_2, target_1)))
         if self.feat_aug.enabled:
             aug_1 = self.feat_aug(online_1, target_2)
             aug_2 = self.feat_aug(online_2, target_1)

@@ -63,7 +63,7 @@ class MoCoV2FeatAug(MoCoV2):
             **kwargs: Unused.
 
         Returns:
-            dict[str, torch.Tensor]: ``loss`` (base) and ``loss_aug``.
+            dict[str, torch.Tensor]: ``loss_base`` and ``loss_aug`` (MMEngine logs their sum as ``loss``).
         """
         self._check_views(inputs, 2)
         query = self.encode_query(inputs[0])
@@ -71,7 +71,7 @@ class MoCoV2FeatAug(MoCoV2):
         negatives = self.negatives()
         losses: Dict[str, torch.Tensor] = {}
         if self.keep_base_loss:
-            losses['loss'] = self.loss_module(torch.stack([query, key], dim=1), queue=negatives)
+            losses['loss_base'] = self.loss_module(torch.stack([query, key], dim=1), queue=negatives)
         if self.feat_aug.enabled:
             aug = self.feat_aug(query, key, negatives)
             queue = aug.negatives if aug.negatives is not None else negatives

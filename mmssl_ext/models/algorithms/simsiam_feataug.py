@@ -64,13 +64,13 @@ class SimSiamFeatAug(SimSiam):
             **kwargs: Unused.
 
         Returns:
-            dict[str, torch.Tensor]: ``loss`` (base) and ``loss_aug``.
+            dict[str, torch.Tensor]: ``loss_base`` and ``loss_aug`` (MMEngine logs their sum as ``loss``).
         """
         if not isinstance(inputs, (list, tuple)) or len(inputs) != 2:
             raise ValueError('SimSiamFeatAug expects 2 views per sample (MultiView with num_views=2).')
         z1 = self.neck(self.backbone(inputs[0]))[0]
         z2 = self.neck(self.backbone(inputs[1]))[0]
-        losses = dict(loss=0.5 * (self.head.loss(z1, z2) + self.head.loss(z2, z1)))
+        losses = dict(loss_base=0.5 * (self.head.loss(z1, z2) + self.head.loss(z2, z1)))
         if self.feat_aug.enabled:
             aug_1 = self.feat_aug(z1, z2)
             aug_2 = self.feat_aug(z2, z1)

@@ -231,8 +231,14 @@ class BaseFeatureAugmenter(nn.Module):
 
         Returns:
             Tensor: ``[N, D]`` augmented features (a new tensor).
+
+        Raises:
+            TypeError: In a subclass that overrides neither this hook nor :meth:`forward`.
         """
-        raise NotImplementedError
+        raise TypeError(
+            f'{type(self).__name__} must override `augment` (pointwise augmenters) or `forward` (augmenters that '
+            'write several fields, such as PositiveExtrapolation).'
+        )
 
     def row_mask(self, n: int, generator: Optional[torch.Generator], device: torch.device) -> Optional[Tensor]:
         """``[n]`` bool mask of the rows to augment (``apply_prob``), None when every row is."""
