@@ -55,7 +55,7 @@ def test_two_iterations_through_tools_train(name, tmp_path):
     state = ckpt['state_dict']
     assert ckpt['meta']['iter'] == 2
     conv = 'backbone.conv1.weight'
-    assert torch.equal(init[conv], _initial_state(cfg)[conv])  # the probe reproduces train.py's init
+    assert torch.equal(init[conv], _initial_state(cfg)[conv])  # the probe's init is deterministic
     assert not torch.equal(state[conv], init[conv])  # the optimizer moved the weights
     rows = [json.loads(line) for line in open(glob.glob(str(tmp_path / 'run' / '*' / 'vis_data' / 'scalars.json'))[0])]
     losses = [r['loss'] for r in rows if 'loss' in r]
@@ -69,7 +69,10 @@ def test_two_iterations_through_tools_train(name, tmp_path):
     if name in QUEUE_METHODS:
         queue_len = cfg.model.queue_len
         assert int(state['queue_ptr']) == (2 * 8) % queue_len  # 2 steps x 8 keys enqueued
-        assert not torch.equal(state['queue'], init['queue'])
+        assert not torch.equal(state['queue'][:, :16], init['queue'][:, :16])  # the enqueued keys
+        # columns never written still hold train.py's initial random queue: the probe built the same model,
+        # so `init` is the state train.py started from and "the weights moved" above is a real comparison
+        assert torch.equal(state['queue'][:, 16:], init['queue'][:, 16:])
 
 
 @pytest.mark.parametrize('name', ['clsa-single', 'mochi', 'feataug-mocov2'])

@@ -74,8 +74,8 @@ class MoCoV2FeatAug(MoCoV2):
             losses['loss_base'] = self.loss_module(torch.stack([query, key], dim=1), queue=negatives)
         if self.feat_aug.enabled:
             aug = self.feat_aug(query, key, negatives)
-            queue = aug.negatives if aug.negatives is not None else negatives
-            pair = torch.stack([aug.anchor, aug.target], dim=1)
-            losses['loss_aug'] = self.feat_aug.loss_weight * self.loss_module(pair, queue=queue, check_norm=False)
+            pair = torch.stack([aug.anchor, aug.target], dim=1)  # unwritten fields come back as they went in
+            loss_aug = self.loss_module(pair, queue=aug.negatives, check_norm=False)
+            losses['loss_aug'] = self.feat_aug.loss_weight * loss_aug
         self.enqueue(key)
         return losses
