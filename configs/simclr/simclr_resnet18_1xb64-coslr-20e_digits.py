@@ -6,7 +6,7 @@ _base_ = [
     '../_base_/datasets/digits_bs64_simclr.py',
     '../_base_/default_runtime.py',
 ]
-model = dict(backbone=dict(type='ResNet', depth=18), head=dict(temperature=0.2))
+model = dict(backbone=dict(type='ResNet', depth=18), loss=dict(temperature=0.2))
 optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='SGD', lr=0.06, momentum=0.9, weight_decay=5e-4))
 param_scheduler = [dict(type='CosineAnnealingLR', T_max=20, by_epoch=True, begin=0, end=20)]
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=20)

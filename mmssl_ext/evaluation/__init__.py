@@ -1,9 +1,10 @@
 # Copyright (c) mmssl_ext contributors. All rights reserved.
-"""Evaluation: kNN metric and the functions behind it."""
+"""Evaluation: kNN metric, linear probe and the functions behind them."""
 
 from .functional import (
     build_eval_dataloader,
     extract_backbone_features,
+    linear_probe,
     pool_backbone_output,
     spread_indices,
     weighted_knn_predict,
@@ -13,6 +14,7 @@ from .metrics import KNNAccuracy
 __all__ = [
     'KNNAccuracy',
     'weighted_knn_predict',
+    'linear_probe',
     'extract_backbone_features',
     'pool_backbone_output',
     'spread_indices',

@@ -134,6 +134,12 @@ def make_smoke_config(
         mixer = model.get('mixer')
         if isinstance(mixer, dict) and mixer.get('num_hard', 0) > model.queue_len:
             mixer.num_hard = model.queue_len  # MoCHi draws its hardest negatives from the queue
+    curator = model.get('curator')
+    if isinstance(curator, dict):
+        if curator.get('select_num'):
+            curator.select_num = max(2, batch_size // 2)  # oversampling keeps half of the loaded batch
+        if curator.get('min_kept', 0) > batch_size:
+            curator.min_kept = batch_size
     _set_pretrained(model, checkpoint)
     cfg.default_hooks = cfg.get('default_hooks') or ConfigDict()
     cfg.default_hooks.setdefault('logger', dict(type='LoggerHook'))['interval'] = 1

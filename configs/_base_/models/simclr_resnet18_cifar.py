@@ -1,11 +1,12 @@
 # SimCLR on ResNet-18 with the CIFAR stem (mmpretrain ResNet_CIFAR: 3x3 stride-1 conv, no max-pool).
 # solo-learn scripts/pretrain/cifar/simclr.yaml: projector 512-2048-256, temperature 0.2.
-# The algorithm is mmpretrain's SimCLR, reached through the registry chain.
+# ContrastiveSimCLR = mmpretrain's SimCLR (one backbone pass over both views, NonLinearNeck) with the
+# NT-Xent of InfoNCELoss, whose negatives of every rank are gathered with gradients.
 model = dict(
-    type='SimCLR',
+    type='ContrastiveSimCLR',
     backbone=dict(type='ResNet_CIFAR', depth=18, norm_cfg=dict(type='BN'), zero_init_residual=False),
     neck=dict(
         type='NonLinearNeck', in_channels=512, hid_channels=2048, out_channels=256, num_layers=2, with_avg_pool=True
     ),
-    head=dict(type='ContrastiveHead', loss=dict(type='CrossEntropyLoss'), temperature=0.2),
+    loss=dict(type='InfoNCELoss', temperature=0.2, gather_distributed=True),
 )

@@ -3,10 +3,12 @@
 
 from .features import extract_backbone_features, pool_backbone_output
 from .knn import weighted_knn_predict
+from .linear_probe import linear_probe
 from .subset import build_eval_dataloader, spread_indices
 
 __all__ = [
     'weighted_knn_predict',
+    'linear_probe',
     'extract_backbone_features',
     'pool_backbone_output',
     'spread_indices',

@@ -1,14 +1,23 @@
 # Copyright (c) mmssl_ext contributors. All rights reserved.
-"""Self-supervised algorithms (MoCo v2 family)."""
+"""Self-supervised algorithms (MoCo v2 and SimCLR families)."""
 
 from .byol_feataug import BYOLFeatAug
 from .clsa import CLSA
+from .contrastive_simclr import ContrastiveSimCLR
+from .curated_simclr import CuratedSimCLR
+from .dcl import DCL
 from .mochi import MoCHi, current_epoch
 from .mocov2 import MoCoV2
 from .mocov2_feataug import MoCoV2FeatAug, build_feature_augmentation
 from .simsiam_feataug import SimSiamFeatAug
+from .supcon import SupCon, labels_from_samples
 
 __all__ = [
+    'ContrastiveSimCLR',
+    'CuratedSimCLR',
+    'DCL',
+    'SupCon',
+    'labels_from_samples',
     'MoCoV2',
     'CLSA',
     'MoCHi',

@@ -10,6 +10,7 @@ from mmssl_ext.registry import MODELS
 
 from .contrast_set import build_contrast_set
 from .contrastive_kernel import contrastive_log_softmax
+from .sample_selection import kept_mean, selection_masks
 from .utils import check_features, check_temperature
 
 __all__ = ['DCLLoss']
@@ -59,11 +60,17 @@ class DCLLoss(nn.Module):
         self.chunk_size = chunk_size
         self.loss_weight = loss_weight
 
-    def forward(self, features: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self, features: torch.Tensor, keep: Optional[torch.Tensor] = None, exclude: Optional[torch.Tensor] = None
+    ) -> torch.Tensor:
         """Compute the loss.
 
         Args:
             features (torch.Tensor): ``[B, V, D]`` L2-normalised features (``V = 2`` for DCLW).
+            keep (torch.Tensor, optional): ``[B]`` bool samples that take part (batch curation); DCLW's
+                ``N * softmax`` then runs over the kept samples. Defaults to None (all).
+            exclude (torch.Tensor, optional): ``[V*B, V*B_global]`` bool negatives removed from each
+                anchor row's denominator. Defaults to None.
 
         Returns:
             torch.Tensor: Scalar loss.
@@ -72,22 +79,30 @@ class DCLLoss(nn.Module):
         if self.weight_fn == 'vmf' and features.shape[1] != 2:
             raise ValueError(f'DCLW needs exactly 2 views, got features of shape {tuple(features.shape)}.')
         cs = build_contrast_set(features, gather_distributed=self.gather_distributed)
+        dropped = row_keep = keep_g = None
+        if keep is not None or exclude is not None:
+            dropped, row_keep, keep_g = selection_masks(cs, keep, exclude, self.gather_distributed)
         pos_weight = None
         if self.weight_fn == 'vmf':
             with torch.no_grad():
                 both = cs.contrast.detach().view(2, cs.global_batch, -1)
                 sims = (both[0] * both[1]).sum(-1)
-                weights = 2 - cs.global_batch * torch.softmax(sims / self.sigma, dim=0)
+                count = cs.global_batch
+                if keep_g is not None:
+                    # the N * softmax weights of the kept samples only
+                    sims = sims.masked_fill(~keep_g, float('-inf'))
+                    count = int(keep_g.sum())
+                weights = 2 - count * torch.softmax(sims / self.sigma, dim=0)
             pos_weight = weights[cs.anchor_sample]
         rows = contrastive_log_softmax(
             cs.anchors,
             cs.contrast,
-            cs.masks(denominator='negatives'),
+            cs.masks(denominator='negatives', false_negatives=dropped, false_negative_mode='eliminate'),
             self.temperature,
             pos_weight=pos_weight,
             chunk_size=self.chunk_size,
         )
-        loss = rows.mean()
+        loss = kept_mean(rows, row_keep, self.gather_distributed)
         if self.reduction == 'sum':
             loss = loss * cs.anchor_views
         return self.loss_weight * loss

@@ -11,6 +11,7 @@ from mmssl_ext.registry import MODELS
 
 from .contrast_set import build_contrast_set
 from .contrastive_kernel import contrastive_log_softmax
+from .sample_selection import kept_mean, selection_masks
 from .utils import check_features, check_temperature, compute_dtype, gather_batch
 
 __all__ = ['InfoNCELoss']
@@ -65,6 +66,8 @@ class InfoNCELoss(nn.Module):
         queue: Optional[torch.Tensor] = None,
         extra_negatives: Optional[torch.Tensor] = None,
         check_norm: bool = True,
+        keep: Optional[torch.Tensor] = None,
+        exclude: Optional[torch.Tensor] = None,
     ) -> torch.Tensor:
         """Compute the loss.
 
@@ -76,13 +79,20 @@ class InfoNCELoss(nn.Module):
                 form only. Defaults to None.
             check_norm (bool): Require unit-norm features, queue and extra negatives. ``False`` admits
                 un-normalised inputs such as FT's mixed features (feature augmentation). Defaults to True.
+            keep (torch.Tensor, optional): ``[B]`` bool, NT-Xent only: samples that take part (anchors and
+                negatives, on every rank); the loss is the mean over kept anchors (batch curation).
+                Defaults to None (all).
+            exclude (torch.Tensor, optional): ``[V*B, V*B_global]`` bool, NT-Xent only: negatives removed
+                from each anchor row's denominator (view-major rows and columns). Defaults to None.
 
         Returns:
             torch.Tensor: Scalar loss.
         """
         check_features(features, min_views=2, normalized=check_norm)
         if queue is None and extra_negatives is None:
-            return self.loss_weight * self._nt_xent(features)
+            return self.loss_weight * self._nt_xent(features, keep, exclude)
+        if keep is not None or exclude is not None:
+            raise ValueError('`keep` and `exclude` apply to the NT-Xent form only (no queue, no extra negatives).')
         if features.shape[1] != 2:
             raise ValueError(f'The queue form needs features [B, 2, D] (query, key), got {tuple(features.shape)}.')
         if queue is not None:
@@ -99,12 +109,17 @@ class InfoNCELoss(nn.Module):
                 )
         return self.loss_weight * self._queue_form(features, queue, extra_negatives)
 
-    def _nt_xent(self, features: torch.Tensor) -> torch.Tensor:
+    def _nt_xent(
+        self, features: torch.Tensor, keep: Optional[torch.Tensor], exclude: Optional[torch.Tensor]
+    ) -> torch.Tensor:
         cs = build_contrast_set(features, gather_distributed=self.gather_distributed)
-        rows = contrastive_log_softmax(
-            cs.anchors, cs.contrast, cs.masks(), self.temperature, chunk_size=self.chunk_size
-        )
-        loss = rows.mean()
+        masks = cs.masks()
+        row_keep = None
+        if keep is not None or exclude is not None:
+            dropped, row_keep, _ = selection_masks(cs, keep, exclude, self.gather_distributed)
+            masks = cs.masks(false_negatives=dropped, false_negative_mode='eliminate')
+        rows = contrastive_log_softmax(cs.anchors, cs.contrast, masks, self.temperature, chunk_size=self.chunk_size)
+        loss = kept_mean(rows, row_keep, self.gather_distributed)
         return loss * features.shape[1] if self.reduction == 'sum' else loss
 
     def _queue_form(

@@ -1,0 +1,39 @@
+# CIFAR-100 (mmpretrain CIFAR100, python-pickle release under data/cifar100, decoded in memory) with
+# SupContrast's CIFAR-100 normalisation, mean (0.5071, 0.4867, 0.4408), std (0.2675, 0.2565, 0.2761), and
+# the TwoCropTransform of cifar10_bs1024_supcon.py. Online kNN as for SimCLR.
+_base_ = ['./cifar10_bs1024_supcon.py']
+dataset_type = 'CIFAR100'
+data_root = 'data/cifar100'
+data_preprocessor = dict(mean=[129.3105, 124.1085, 112.404], std=[68.2125, 65.4075, 70.4055])
+train_pipeline = [
+    dict(type='MultiView', num_views=2, transforms=[{{_base_.view_pipeline}}]),
+    dict(type='PackInputs'),
+]
+test_pipeline = [dict(type='PackInputs')]
+ce_train_pipeline = [
+    dict(type='RandomApply', transforms={{_base_.view_pipeline}}, prob=1.0),  # the view pipeline, always applied
+    dict(type='PackInputs'),
+]
+train_dataloader = dict(
+    dataset=dict(_delete_=True, type=dataset_type, data_root=data_root, split='train', pipeline=train_pipeline)
+)
+knn_loader = dict(
+    batch_size=512,
+    num_workers=4,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    collate_fn=dict(type='default_collate'),
+)
+custom_hooks = [
+    dict(
+        type='KNNEvalHook',
+        bank_dataloader=dict(
+            knn_loader, dataset=dict(type=dataset_type, data_root=data_root, split='train', pipeline=test_pipeline)
+        ),
+        query_dataloader=dict(
+            knn_loader, dataset=dict(type=dataset_type, data_root=data_root, split='test', pipeline=test_pipeline)
+        ),
+        interval=10,
+        k=200,
+        temperature=0.1,
+    )
+]

@@ -1,0 +1,6 @@
+# Copyright (c) mmssl_ext contributors. All rights reserved.
+"""Optimizer wrappers registered in ``mmssl_ext.registry.OPTIM_WRAPPERS``."""
+
+from .skip_step_optim_wrapper import SKIP_STEP_KEY, SKIP_STEP_SUPPORTED_KEY, SkipStepOptimWrapper, request_skip_step
+
+__all__ = ['SkipStepOptimWrapper', 'request_skip_step', 'SKIP_STEP_KEY', 'SKIP_STEP_SUPPORTED_KEY']
