@@ -149,17 +149,18 @@ def test_invalid_inputs_raise_value_error_naming_the_argument(args, kwargs, matc
 
 
 def test_linear_probe_tool_on_digits_with_a_random_backbone(tmp_path, monkeypatch):
+    import tools.analysis_tools.knn_eval as shared
     import tools.analysis_tools.linear_probe as tool
 
     calls = []
-    extract = tool.extract_backbone_features
+    extract = shared.extract_backbone_features
 
     def spy(model, loader, normalize=True):
         feats, labels = extract(model, loader, normalize=normalize)
         calls.append(dict(normalize=normalize, norms=feats.norm(dim=1)))
         return feats, labels
 
-    monkeypatch.setattr(tool, 'extract_backbone_features', spy)
+    monkeypatch.setattr(shared, 'extract_backbone_features', spy)
     torch.manual_seed(0)  # the random backbone init draws from the global RNG
     metrics = tool.linear_probe_eval(DEMO, 'random', bank_size=300, query_size=150, epochs=10)
     assert set(metrics) == {'linear/top1', 'linear/top5'}
@@ -192,3 +193,16 @@ def test_linear_probe_cli_loads_a_backbone_checkpoint_and_writes_json(tmp_path):
     again = main(args)
     for key, value in first.items():
         assert again[key] == pytest.approx(value, abs=2.0), (first, again)
+
+
+def test_with_knn_reports_the_knn_of_knn_eval_from_one_extraction(tmp_path):
+    import tools.analysis_tools.linear_probe as tool
+    from tools.analysis_tools.knn_eval import knn_eval
+
+    torch.manual_seed(0)
+    both = tool.linear_probe_eval(DEMO, 'random', bank_size=200, query_size=100, epochs=2, with_knn=True)
+    torch.manual_seed(0)  # the same random backbone
+    knn = knn_eval(DEMO, 'random', bank_size=200, query_size=100)
+    assert set(both) == {'knn/top1', 'knn/top5', 'linear/top1', 'linear/top5'}
+    assert both['knn/top1'] == pytest.approx(knn['knn/top1'], abs=1.0)  # one query of 100 may flip
+    assert both['knn/top5'] == pytest.approx(knn['knn/top5'], abs=1.0)

@@ -12,7 +12,7 @@ import argparse
 import json
 import os.path as osp
 import sys
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import torch
 from mmengine.config import Config, DictAction
@@ -40,17 +40,30 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def knn_eval(
+def split_features(
     config: str,
     checkpoint: str,
-    k: int = 200,
-    temperature: float = 0.1,
     bank_size: Optional[int] = None,
     query_size: Optional[int] = None,
     batch_size: Optional[int] = None,
     cfg_options: Optional[dict] = None,
-) -> Dict[str, float]:
-    """Build the config's model, load ``checkpoint`` and return ``{'knn/top1': .., 'knn/top5': ..}``."""
+    normalize: bool = True,
+) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, Optional[int]]:
+    """Backbone features of the config's ``knn_bank_dataloader`` and ``knn_query_dataloader`` splits.
+
+    Args:
+        config (str): Config file defining ``model`` and the two dataloaders.
+        checkpoint (str): Full or backbone-only checkpoint, or ``'random'``.
+        bank_size (int, optional): Bank images, spread evenly over the split. Defaults to None (all).
+        query_size (int, optional): Query images, spread evenly over the split. Defaults to None (all).
+        batch_size (int, optional): Override the dataloaders' batch size. Defaults to None.
+        cfg_options (dict, optional): Config overrides. Defaults to None.
+        normalize (bool): L2-normalise the pooled features. Defaults to True.
+
+    Returns:
+        tuple: bank features, bank labels, query features, query labels, and the number of classes of
+        the bank dataset (``None`` when its metainfo has no class list).
+    """
     register_all_modules(init_default_scope=False)
     cfg = Config.fromfile(config)
     if cfg_options:
@@ -74,8 +87,27 @@ def knn_eval(
         if checkpoint != 'random':
             load_backbone_weights(model, checkpoint)
         bank_loader, query_loader = (build_eval_dataloader(loader, size) for loader, size in loaders)
-        bank_feats, bank_labels = extract_backbone_features(model, bank_loader)
-        query_feats, query_labels = extract_backbone_features(model, query_loader)
+        # extract_backbone_features switches the model to eval mode
+        bank_feats, bank_labels = extract_backbone_features(model, bank_loader, normalize=normalize)
+        query_feats, query_labels = extract_backbone_features(model, query_loader, normalize=normalize)
+    classes = getattr(bank_loader.dataset, 'metainfo', {}).get('classes')
+    return bank_feats, bank_labels, query_feats, query_labels, (len(classes) if classes else None)
+
+
+def knn_eval(
+    config: str,
+    checkpoint: str,
+    k: int = 200,
+    temperature: float = 0.1,
+    bank_size: Optional[int] = None,
+    query_size: Optional[int] = None,
+    batch_size: Optional[int] = None,
+    cfg_options: Optional[dict] = None,
+) -> Dict[str, float]:
+    """Build the config's model, load ``checkpoint`` and return ``{'knn/top1': .., 'knn/top5': ..}``."""
+    bank_feats, bank_labels, query_feats, query_labels, _ = split_features(
+        config, checkpoint, bank_size, query_size, batch_size, cfg_options
+    )
     return KNNAccuracy(k=k, temperature=temperature).score(bank_feats, bank_labels, query_feats, query_labels)
 
 

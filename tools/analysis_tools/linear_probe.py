@@ -24,14 +24,12 @@ import os.path as osp
 import sys
 from typing import Dict, List, Optional
 
-from mmengine.config import Config, DictAction
-from mmengine.registry import DefaultScope
+import torch.nn.functional as F
+from mmengine.config import DictAction
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-from mmssl_ext.evaluation import build_eval_dataloader, extract_backbone_features, linear_probe  # noqa: E402
-from mmssl_ext.registry import MODELS  # noqa: E402
-from mmssl_ext.utils import register_all_modules  # noqa: E402
-from tools.analysis_tools.knn_eval import load_backbone_weights  # noqa: E402
+from mmssl_ext.evaluation import KNNAccuracy, linear_probe  # noqa: E402
+from tools.analysis_tools.knn_eval import split_features  # noqa: E402
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -45,6 +43,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--epochs', type=int, default=100, help='probe training epochs (default 100)')
     parser.add_argument('--lr', type=float, default=0.1, help='probe peak learning rate (default 0.1)')
     parser.add_argument('--weight-decay', type=float, default=0.0, help='probe weight decay (default 0)')
+    parser.add_argument(
+        '--knn', action='store_true', help='also report the weighted kNN (k=200, T=0.1) of the same features'
+    )
     parser.add_argument('--out', help='write the metrics to this JSON file')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, help='override config settings')
     return parser.parse_args(argv)
@@ -60,6 +61,7 @@ def linear_probe_eval(
     weight_decay: float = 0.0,
     batch_size: Optional[int] = None,
     cfg_options: Optional[dict] = None,
+    with_knn: bool = False,
 ) -> Dict[str, float]:
     """Build the config's model, load ``checkpoint`` and return ``{'linear/top1': .., 'linear/top5': ..}``.
 
@@ -75,47 +77,36 @@ def linear_probe_eval(
         batch_size (int, optional): Batch size of the feature-extraction dataloaders (the probe
             itself uses mini-batches of 256). Defaults to None (the config's).
         cfg_options (dict, optional): Config overrides. Defaults to None.
+        with_knn (bool): Also score the weighted kNN (k=200, T=0.1, ``knn/top1``, ``knn/top5``) on the
+            L2-normalised features, from the same single extraction. Defaults to False.
 
     Returns:
         dict[str, float]: Accuracies in percent (``linear/top5`` only with at least 5 classes).
     """
-    register_all_modules(init_default_scope=False)
-    cfg = Config.fromfile(config)
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
-    loaders = []
-    for key, size in (('knn_bank_dataloader', bank_size), ('knn_query_dataloader', query_size)):
-        if cfg.get(key) is None:
-            raise KeyError(
-                f'{config} defines no `{key}`; add one (see configs/_base_/datasets/*) or pass it with --cfg-options'
-            )
-        loader = cfg[key]
-        if batch_size is not None:
-            loader.batch_size = batch_size
-        loaders.append((loader, size))
-    with DefaultScope.overwrite_default_scope(cfg.get('default_scope', 'mmssl_ext')):
-        model_cfg = cfg.model.copy()
-        if cfg.get('data_preprocessor') is not None:  # as the Runner does: top-level preprocessor -> model
-            model_cfg.setdefault('data_preprocessor', cfg.data_preprocessor)
-        model = MODELS.build(model_cfg)
-        model.init_weights()
-        if checkpoint != 'random':
-            load_backbone_weights(model, checkpoint)
-        bank_loader, query_loader = (build_eval_dataloader(loader, size) for loader, size in loaders)
-        # extract_backbone_features switches the model to eval mode; raw pooled features, no L2 norm
-        bank_feats, bank_labels = extract_backbone_features(model, bank_loader, normalize=False)
-        query_feats, query_labels = extract_backbone_features(model, query_loader, normalize=False)
-    classes = getattr(bank_loader.dataset, 'metainfo', {}).get('classes')
-    return linear_probe(
-        bank_feats,
-        bank_labels,
-        query_feats,
-        query_labels,
-        num_classes=len(classes) if classes else None,
-        epochs=epochs,
-        lr=lr,
-        weight_decay=weight_decay,
+    # eval-mode backbone, raw pooled features (no L2 norm)
+    bank_feats, bank_labels, query_feats, query_labels, num_classes = split_features(
+        config, checkpoint, bank_size, query_size, batch_size, cfg_options, normalize=False
     )
+    metrics = {}
+    if with_knn:
+        metrics.update(
+            KNNAccuracy(k=200, temperature=0.1).score(
+                F.normalize(bank_feats, dim=1), bank_labels, F.normalize(query_feats, dim=1), query_labels
+            )
+        )
+    metrics.update(
+        linear_probe(
+            bank_feats,
+            bank_labels,
+            query_feats,
+            query_labels,
+            num_classes=num_classes,
+            epochs=epochs,
+            lr=lr,
+            weight_decay=weight_decay,
+        )
+    )
+    return metrics
 
 
 def main(argv: Optional[List[str]] = None) -> Dict[str, float]:
@@ -131,6 +122,7 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, float]:
         weight_decay=args.weight_decay,
         batch_size=args.batch_size,
         cfg_options=args.cfg_options,
+        with_knn=args.knn,
     )
     print(json.dumps({'checkpoint': args.checkpoint, 'epochs': args.epochs, 'lr': args.lr, **metrics}))
     if args.out:
