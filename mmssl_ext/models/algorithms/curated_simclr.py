@@ -182,7 +182,10 @@ class CuratedSimCLR(ContrastiveSimCLR):
                 scores = scores[index]
             else:  # warm-up: the first select_num of the shuffled batch, so the trained batch size is constant
                 if inputs[0].shape[0] < curator.select_num:
-                    curator.oversample(inputs[0].flatten(1)[:, :1], inputs[1].flatten(1)[:, :1])  # raises
+                    raise ValueError(
+                        f'Oversampling keeps select_num={curator.select_num} pairs per rank but the loader brought '
+                        f'{inputs[0].shape[0]}; set train_dataloader.batch_size > select_num.'
+                    )
                 inputs = [x[: curator.select_num] for x in inputs]
         features = self.embed(inputs)
         if self.score_with == 'online':
