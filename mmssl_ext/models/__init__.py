@@ -1,8 +1,10 @@
 # Copyright (c) mmssl_ext contributors. All rights reserved.
-"""Models: contrastive losses, feature augmenters, batch curation, algorithms and shared model utilities."""
+"""Models: backbones, contrastive losses, feature augmenters, batch curation, algorithms and shared model utilities."""
 
 from .algorithms import *  # noqa: F401,F403
 from .algorithms import __all__ as _algorithms_all
+from .backbones import *  # noqa: F401,F403
+from .backbones import __all__ as _backbones_all
 from .curation import *  # noqa: F401,F403
 from .curation import __all__ as _curation_all
 from .feature_augs import *  # noqa: F401,F403
@@ -12,4 +14,11 @@ from .losses import __all__ as _losses_all
 from .utils import *  # noqa: F401,F403
 from .utils import __all__ as _utils_all
 
-__all__ = list(_losses_all) + list(_feature_augs_all) + list(_algorithms_all) + list(_curation_all) + list(_utils_all)
+__all__ = (
+    list(_losses_all)
+    + list(_feature_augs_all)
+    + list(_algorithms_all)
+    + list(_backbones_all)
+    + list(_curation_all)
+    + list(_utils_all)
+)
