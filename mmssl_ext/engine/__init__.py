@@ -1,7 +1,15 @@
 # Copyright (c) mmssl_ext contributors. All rights reserved.
-"""Engine components (hooks, optimizer wrappers) registered in ``mmssl_ext.registry``."""
+"""Engine components (hooks, optimizer wrappers, parameter schedulers) registered in ``mmssl_ext.registry``."""
 
 from .hooks import KNNEvalHook
-from .optim_wrappers import SkipStepOptimWrapper, request_skip_step
+from .optim_wrappers import BackboneLayerDecayOptimWrapperConstructor, SkipStepOptimWrapper, request_skip_step
+from .schedulers import WarmupCosineLambdaLR, warmup_cosine_factor
 
-__all__ = ['KNNEvalHook', 'SkipStepOptimWrapper', 'request_skip_step']
+__all__ = [
+    'BackboneLayerDecayOptimWrapperConstructor',
+    'KNNEvalHook',
+    'SkipStepOptimWrapper',
+    'request_skip_step',
+    'WarmupCosineLambdaLR',
+    'warmup_cosine_factor',
+]

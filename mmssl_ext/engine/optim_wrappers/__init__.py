@@ -1,6 +1,13 @@
 # Copyright (c) mmssl_ext contributors. All rights reserved.
 """Optimizer wrappers registered in ``mmssl_ext.registry.OPTIM_WRAPPERS``."""
 
+from .backbone_layer_decay import BackboneLayerDecayOptimWrapperConstructor
 from .skip_step_optim_wrapper import SKIP_STEP_KEY, SKIP_STEP_SUPPORTED_KEY, SkipStepOptimWrapper, request_skip_step
 
-__all__ = ['SkipStepOptimWrapper', 'request_skip_step', 'SKIP_STEP_KEY', 'SKIP_STEP_SUPPORTED_KEY']
+__all__ = [
+    'BackboneLayerDecayOptimWrapperConstructor',
+    'SkipStepOptimWrapper',
+    'request_skip_step',
+    'SKIP_STEP_KEY',
+    'SKIP_STEP_SUPPORTED_KEY',
+]

@@ -1,6 +1,7 @@
 # Copyright (c) mmssl_ext contributors. All rights reserved.
 """Self-supervised algorithms (MoCo v2 and SimCLR families)."""
 
+from .aps import APS, token_chunks
 from .byol_feataug import BYOLFeatAug
 from .clsa import CLSA
 from .contrastive_simclr import ContrastiveSimCLR
@@ -13,6 +14,8 @@ from .simsiam_feataug import SimSiamFeatAug
 from .supcon import SupCon, labels_from_samples
 
 __all__ = [
+    'APS',
+    'token_chunks',
     'ContrastiveSimCLR',
     'CuratedSimCLR',
     'DCL',

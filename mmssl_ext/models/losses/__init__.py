@@ -1,6 +1,7 @@
 # Copyright (c) mmssl_ext contributors. All rights reserved.
 """Contrastive losses: pure tensor math on L2-normalised ``[B, V, D]`` features, registered in MODELS."""
 
+from .aps_loss import APSLoss
 from .cmc_loss import CMCLoss, cmc_momentum_update
 from .contrastive_kernel import contrastive_log_softmax
 from .dcl_loss import DCLLoss
@@ -21,6 +22,7 @@ from .unicon_loss import UniConLoss
 from .utils import check_features, flatten_views, masked_logsumexp
 
 __all__ = [
+    'APSLoss',
     'InfoNCELoss',
     'SupConLoss',
     'DCLLoss',

@@ -1,0 +1,59 @@
+# CIFAR-100 (mmpretrain's CIFAR100 class on the python-pickle release under data/cifar100; images decoded in
+# memory, so no LoadImageFromFile) for APS pre-training: the CIFAR-10 views, sampler and normalisation of
+# cifar10_bs512_aps.py (the official code uses the CIFAR-10 statistics for both datasets).
+dataset_type = 'CIFAR100'
+data_root = 'data/cifar100'
+data_preprocessor = dict(
+    type='SelfSupDataPreprocessor', mean=[125.307, 122.961, 113.8575], std=[51.5865, 50.847, 51.255], to_rgb=True
+)
+
+view_pipeline = [
+    dict(type='RandomResizedCropWithBox', scale=32, crop_ratio_range=(0.15, 1.0), backend='pillow'),
+    dict(type='RandomFlip', prob=0.5),
+    dict(
+        type='RandomApply',
+        transforms=[dict(type='ColorJitter', brightness=0.4, contrast=0.4, saturation=0.4, hue=0.1)],
+        prob=0.8,
+    ),
+    dict(type='RandomGrayscale', prob=0.2, keep_channels=True, channel_weights=(0.114, 0.587, 0.2989)),
+]
+train_pipeline = [
+    dict(type='MultiViewWithKeys', num_views=2, transforms=[view_pipeline], keys=('crop_bbox', 'flip')),
+    dict(type='APSPatchSampler', img_size=32, patch_size=2, ratio=0.25, nsampling=4, power=3.0, flip_aware=False),
+    dict(type='PackInputs', algorithm_keys=['idx_view1', 'idx_view2']),
+]
+test_pipeline = [dict(type='PackInputs')]
+
+train_dataloader = dict(
+    batch_size=512,
+    num_workers=8,
+    persistent_workers=True,
+    drop_last=True,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    collate_fn=dict(type='default_collate'),
+    dataset=dict(type=dataset_type, data_root=data_root, split='train', pipeline=train_pipeline),
+)
+knn_bank_dataloader = dict(
+    batch_size=512,
+    num_workers=4,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    collate_fn=dict(type='default_collate'),
+    dataset=dict(type=dataset_type, data_root=data_root, split='train', pipeline=test_pipeline),
+)
+knn_query_dataloader = dict(
+    batch_size=512,
+    num_workers=4,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    collate_fn=dict(type='default_collate'),
+    dataset=dict(type=dataset_type, data_root=data_root, split='test', pipeline=test_pipeline),
+)
+custom_hooks = [
+    dict(
+        type='KNNEvalHook',
+        bank_dataloader=knn_bank_dataloader,
+        query_dataloader=knn_query_dataloader,
+        interval=50,
+        k=200,
+        temperature=0.1,
+    )
+]

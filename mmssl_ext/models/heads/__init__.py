@@ -1,0 +1,6 @@
+# Copyright (c) mmssl_ext contributors. All rights reserved.
+"""Heads (predictor + loss orchestration) registered in ``mmssl_ext.registry.MODELS``."""
+
+from .aps_head import APSHead
+
+__all__ = ['APSHead']

@@ -1,0 +1,41 @@
+# Copyright (c) mmssl_ext contributors. All rights reserved.
+"""Register the mmssl_ext modules that mmdet transfer configs need into mmdet's ``MODELS`` registry.
+
+mmengine resolves a scoped type such as ``'mmssl_ext.APSViT'`` only among the root registry's direct children, and
+mmssl_ext's registries are children of mmpretrain's, so an mmdet config (``default_scope='mmdet'``) cannot reach
+them by prefix. Import this module from the config instead::
+
+    custom_imports = dict(imports=['mmssl_ext.models.mmdet_plugins'], allow_failed_imports=False)
+
+and use the bare names (``type='APSViT'``, ``type='SimpleFeaturePyramid'``,
+``constructor='BackboneLayerDecayOptimWrapperConstructor'``). Importing it needs mmdet.
+"""
+
+from mmdet.registry import MODELS as MMDET_MODELS
+from mmdet.registry import OPTIM_WRAPPER_CONSTRUCTORS as MMDET_CONSTRUCTORS
+
+from mmssl_ext.engine.optim_wrappers import BackboneLayerDecayOptimWrapperConstructor
+
+from .backbones import APSViT
+from .necks import SimpleFeaturePyramid
+
+__all__ = ['MMDET_EXPORTS', 'MMDET_CONSTRUCTOR_EXPORTS', 'register_mmdet_modules']
+
+#: Modules exported to mmdet's ``MODELS``, by name.
+MMDET_EXPORTS = {'APSViT': APSViT, 'SimpleFeaturePyramid': SimpleFeaturePyramid}
+#: Optimiser-wrapper constructors exported to mmdet's ``OPTIM_WRAPPER_CONSTRUCTORS``, by name.
+MMDET_CONSTRUCTOR_EXPORTS = {'BackboneLayerDecayOptimWrapperConstructor': BackboneLayerDecayOptimWrapperConstructor}
+
+
+def register_mmdet_modules() -> None:
+    """Add the exports to mmdet's registries (idempotent; a different module under the same name is an error)."""
+    for registry, exports in ((MMDET_MODELS, MMDET_EXPORTS), (MMDET_CONSTRUCTORS, MMDET_CONSTRUCTOR_EXPORTS)):
+        for name, cls in exports.items():
+            existing = registry.module_dict.get(name)
+            if existing is None:
+                registry.register_module(name=name, module=cls)
+            elif existing is not cls:
+                raise KeyError(f"mmdet's {registry.name} already holds a different {name!r} ({existing}).")
+
+
+register_mmdet_modules()
