@@ -206,3 +206,14 @@ def test_with_knn_reports_the_knn_of_knn_eval_from_one_extraction(tmp_path):
     assert set(both) == {'knn/top1', 'knn/top5', 'linear/top1', 'linear/top5'}
     assert both['knn/top1'] == pytest.approx(knn['knn/top1'], abs=1.0)  # one query of 100 may flip
     assert both['knn/top5'] == pytest.approx(knn['knn/top5'], abs=1.0)
+
+
+def test_cli_seed_fixes_the_random_initialisation():
+    from tools.analysis_tools import knn_eval, linear_probe
+
+    args = [DEMO, 'random', '--bank-size', '120', '--query-size', '60']
+    probes = [linear_probe.main([*args, '--epochs', '2', '--knn']) for _ in range(2)]
+    assert probes[0] == probes[1]
+    torch.manual_seed(123)  # the global state before the call must not matter
+    knn = knn_eval.main([*args, '--seed', '0'])
+    assert knn == {k: v for k, v in probes[0].items() if k.startswith('knn/')}

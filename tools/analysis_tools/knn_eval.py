@@ -17,6 +17,7 @@ from typing import Dict, List, Optional, Tuple
 import torch
 from mmengine.config import Config, DictAction
 from mmengine.registry import DefaultScope
+from mmengine.runner import set_random_seed
 from mmengine.runner.checkpoint import _load_checkpoint
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
@@ -36,6 +37,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--query-size', type=int, help='use N query images spread evenly over the split')
     parser.add_argument('--batch-size', type=int, help="override the dataloaders' batch size")
     parser.add_argument('--out', help='write the metrics to this JSON file')
+    parser.add_argument(
+        '--seed', type=int, default=0, help="random seed, which fixes the 'random' initialisation (default 0)"
+    )
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, help='override config settings')
     return parser.parse_args(argv)
 
@@ -133,9 +137,10 @@ def load_backbone_weights(model: torch.nn.Module, path: str) -> None:
         print(f'knn_eval: ignored {len(result.unexpected_keys)} unexpected keys, e.g. {result.unexpected_keys[:3]}')
 
 
-def main(argv: Optional[List[str]] = None) -> None:
-    """Entry point."""
+def main(argv: Optional[List[str]] = None) -> Dict[str, float]:
+    """Entry point; returns the metrics."""
     args = parse_args(argv)
+    set_random_seed(args.seed)
     metrics = knn_eval(
         args.config,
         args.checkpoint,
@@ -150,6 +155,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     if args.out:
         with open(args.out, 'w', encoding='utf-8') as f:
             json.dump(metrics, f, indent=2)
+    return metrics
 
 
 if __name__ == '__main__':

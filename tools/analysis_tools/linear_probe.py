@@ -26,6 +26,7 @@ from typing import Dict, List, Optional
 
 import torch.nn.functional as F
 from mmengine.config import DictAction
+from mmengine.runner import set_random_seed
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 from mmssl_ext.evaluation import KNNAccuracy, linear_probe  # noqa: E402
@@ -47,6 +48,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         '--knn', action='store_true', help='also report the weighted kNN (k=200, T=0.1) of the same features'
     )
     parser.add_argument('--out', help='write the metrics to this JSON file')
+    parser.add_argument(
+        '--seed', type=int, default=0, help="random seed, which fixes the 'random' initialisation (default 0)"
+    )
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, help='override config settings')
     return parser.parse_args(argv)
 
@@ -112,6 +116,7 @@ def linear_probe_eval(
 def main(argv: Optional[List[str]] = None) -> Dict[str, float]:
     """Entry point; returns the metrics."""
     args = parse_args(argv)
+    set_random_seed(args.seed)
     metrics = linear_probe_eval(
         args.config,
         args.checkpoint,

@@ -1,49 +1,5 @@
-# APS ViT-B/2 for 32x32 inputs (official module/model.py): 12 blocks, dim 768, 12 heads, MLP ratio 4, no qkv bias,
-# no drop path, final LayerNorm; learned position embedding on the patch tokens only (cls_pos_embed=False);
-# the cls token feeds a 3-layer projector 768-512-512-128 and a 3-layer predictor 128-512-512-128, both without
-# bias and ending in a BatchNorm without affine parameters. One shared encoder (no momentum encoder).
-model = dict(
-    type='APS',
-    backbone=dict(
-        type='APSViT',
-        arch='base',
-        img_size=32,
-        patch_size=2,
-        qkv_bias=False,
-        drop_path_rate=0.0,
-        final_norm=True,
-        out_type='cls_token',
-        with_cls_token=True,
-        cls_pos_embed=False,
-    ),
-    neck=dict(
-        type='NonLinearNeck',
-        in_channels=768,
-        hid_channels=512,
-        out_channels=128,
-        num_layers=3,
-        with_bias=False,
-        with_last_bn=True,
-        with_last_bn_affine=False,
-        with_avg_pool=False,
-        norm_cfg=dict(type='BN1d'),
-    ),
-    head=dict(
-        type='APSHead',
-        predictor=dict(
-            type='NonLinearNeck',
-            in_channels=128,
-            hid_channels=512,
-            out_channels=128,
-            num_layers=3,
-            with_bias=False,
-            with_last_bn=True,
-            with_last_bn_affine=False,
-            with_avg_pool=False,
-            norm_cfg=dict(type='BN1d'),
-        ),
-        loss=dict(type='APSLoss', temperature=0.1, gather_distributed=True),
-    ),
-)
-# DDP must route the step to APS.multi_step_train (nsampling optimiser steps per batch).
-model_wrapper_cfg = dict(type='MultiStepDistributedDataParallel')
+# APS ViT-B/2 for 32x32 inputs: the ViT-T/2 model of aps_vit-tiny-p2_cifar.py with the official ViT-B (12 blocks,
+# dim 768, 12 heads); projector 768-512-512-128, predictor 128-512-512-128.
+_base_ = ['./aps_vit-tiny-p2_cifar.py']
+
+model = dict(backbone=dict(arch='base'), neck=dict(in_channels=768))
