@@ -304,3 +304,33 @@ def test_smoke_config_keeps_sampler_and_vit_on_one_grid(config, patch, tmp_path)
     assert (cfg.model.backbone.img_size, cfg.model.backbone.patch_size) == (32, patch)
     if not torch.cuda.is_available():
         assert cfg.optim_wrapper.type == 'OptimWrapper' and 'loss_scale' not in cfg.optim_wrapper
+
+
+def test_every_chunk_forward_runs_inside_the_optim_context():
+    """AMP (``AmpOptimWrapper``) autocasts inside ``optim_context``: every chunk's forward must be in one."""
+    import contextlib
+
+    class RecordingWrapper(OptimWrapper):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.depth, self.forwards_inside = 0, []
+
+        @contextlib.contextmanager
+        def optim_context(self, model):
+            self.depth += 1
+            try:
+                yield
+            finally:
+                self.depth -= 1
+
+    model = _tiny_aps()
+    wrapper = RecordingWrapper(torch.optim.SGD(model.parameters(), lr=0.1))
+    original = model.loss
+
+    def loss(*args, **kwargs):
+        wrapper.forwards_inside.append(wrapper.depth > 0)
+        return original(*args, **kwargs)
+
+    model.loss = loss
+    model.train_step(_batch(batch=4, chunks=4, n=4), wrapper)
+    assert wrapper.forwards_inside == [True] * 4
