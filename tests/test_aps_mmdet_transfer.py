@@ -5,7 +5,7 @@ synthetic COCO-style sample and builds its layer-decay optimiser."""
 import pytest
 import torch
 from mmengine.config import Config
-from mmengine.registry import init_default_scope
+from mmengine.registry import DefaultScope
 from mmengine.utils import import_modules_from_strings
 
 CONFIG = 'configs/benchmarks/mmdetection/coco/mask-rcnn_vit-small-p16-sfp_8xb2-amp-1x_coco.py'
@@ -40,15 +40,15 @@ def aps_checkpoint(tmp_path_factory):
 def _detector(cfg, checkpoint=None):
     from mmdet.registry import MODELS
 
-    init_default_scope('mmdet')
     model_cfg = cfg.model.copy()
     model_cfg.backbone = dict(model_cfg.backbone, drop_path_rate=0.0)
     model_cfg.backbone.init_cfg = (
         None if checkpoint is None else dict(model_cfg.backbone.init_cfg, checkpoint=checkpoint)
     )
     torch.manual_seed(0)
-    model = MODELS.build(model_cfg)
-    model.init_weights()
+    with DefaultScope.overwrite_default_scope('mmdet'):  # the scope of mmdet configs, restored afterwards
+        model = MODELS.build(model_cfg)
+        model.init_weights()
     return model
 
 
@@ -93,6 +93,13 @@ def test_pyramid_strides_and_one_training_step(cfg):
     assert model.neck.stages[0][0].weight.grad.abs().sum() > 0
 
 
+def test_default_scope_is_left_as_it_was(cfg):
+    before = DefaultScope.get_current_instance()
+    _detector(cfg)
+    after = DefaultScope.get_current_instance()
+    assert (before and before.scope_name) == (after and after.scope_name)
+
+
 def test_layer_decay_optimiser_builds(cfg):
     from mmengine.optim import build_optim_wrapper
 
@@ -100,7 +107,8 @@ def test_layer_decay_optimiser_builds(cfg):
     wrapper_cfg = cfg.optim_wrapper.copy()
     wrapper_cfg.type = 'OptimWrapper'  # AMP needs a GPU
     wrapper_cfg.pop('loss_scale')
-    wrapper = build_optim_wrapper(model, wrapper_cfg)
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        wrapper = build_optim_wrapper(model, wrapper_cfg)
     scales = {g['lr'] / 1e-4 for g in wrapper.optimizer.param_groups}
     assert max(scales) == pytest.approx(1.0)
     assert min(scales) == pytest.approx(0.7**13, rel=1e-6)  # patch embedding: 12 blocks + 1 below the top
