@@ -6,8 +6,11 @@ import os.path as osp
 import subprocess
 import sys
 
+import pytest
 import torch
 from conftest import ROOT, smoke_cfg
+
+pytestmark = pytest.mark.dist
 
 
 def test_dist_train_two_cpu_processes(tmp_path):

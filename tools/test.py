@@ -13,10 +13,9 @@ import sys
 from typing import List, Optional
 
 from mmengine.config import DictAction
-from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+from mmssl_ext.engine.runner import build_runner  # noqa: E402
 from mmssl_ext.utils import register_all_modules, setup_cpu_distributed  # noqa: E402
 from mmssl_ext.utils.config import load_config  # noqa: E402
 
@@ -60,7 +59,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
         cfg.test_evaluator = [cfg.test_evaluator] if isinstance(cfg.test_evaluator, dict) else cfg.test_evaluator
         cfg.test_evaluator.append(dict(type='DumpResults', out_file_path=args.out))
     setup_cpu_distributed(cfg, args.launcher)
-    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+    runner = build_runner(cfg)
     return runner.test()
 
 

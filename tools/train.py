@@ -8,10 +8,9 @@ import sys
 from typing import List, Optional
 
 from mmengine.config import Config, DictAction
-from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a checkout, too
+from mmssl_ext.engine.runner import build_runner  # noqa: E402
 from mmssl_ext.utils import register_all_modules, setup_cpu_distributed  # noqa: E402
 from mmssl_ext.utils.config import load_config  # noqa: E402
 
@@ -96,7 +95,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     cfg = load_config(args.config, args.cfg_options)
     cfg = merge_args(cfg, args)
     setup_cpu_distributed(cfg, args.launcher)
-    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+    runner = build_runner(cfg)
     runner.train()
 
 

@@ -9,6 +9,8 @@ import torch.distributed as dist
 import torch.multiprocessing as mp
 import torch.nn.functional as F
 
+pytestmark = pytest.mark.dist
+
 WORLD = 2
 B = 6  # global batch, 3 per rank
 D = 8

@@ -18,6 +18,8 @@ import torch.distributed as dist
 import torch.multiprocessing as mp
 import torch.nn.functional as F
 
+pytestmark = pytest.mark.dist
+
 WORLD = 2
 B = 8  # global batch, 4 per rank
 D = 5

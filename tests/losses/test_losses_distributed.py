@@ -21,6 +21,8 @@ from mmssl_ext.models.losses import (
     UniConLoss,
 )
 
+pytestmark = pytest.mark.dist
+
 WORLD = 2
 B = 6  # global batch, 3 per rank
 

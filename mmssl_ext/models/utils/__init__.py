@@ -2,7 +2,20 @@
 """Model utilities shared by losses and algorithms."""
 
 from .bn_state import preserve_bn_stats
+from .checked_pretrained import CheckedPretrainedInit, PretrainedKeysError, select_state_dict
+from .cpu_sync_bn import CPUSyncBatchNorm, convert_cpu_sync_batchnorm
 from .frechet import frechet_distance
 from .gather import all_gather_no_grad, all_gather_with_grad, rank_offset
 
-__all__ = ['all_gather_with_grad', 'all_gather_no_grad', 'rank_offset', 'frechet_distance', 'preserve_bn_stats']
+__all__ = [
+    'all_gather_with_grad',
+    'all_gather_no_grad',
+    'rank_offset',
+    'frechet_distance',
+    'preserve_bn_stats',
+    'CPUSyncBatchNorm',
+    'convert_cpu_sync_batchnorm',
+    'CheckedPretrainedInit',
+    'PretrainedKeysError',
+    'select_state_dict',
+]

@@ -1,0 +1,64 @@
+# Copyright (c) mmssl_ext contributors. All rights reserved.
+"""MMEngine's ``Runner`` with SyncBN on CPU process groups: what ``tools/train.py`` and ``tools/test.py`` build."""
+
+from typing import Dict, Optional, Union
+
+import torch.nn as nn
+from mmengine.config import Config, ConfigDict
+from mmengine.device import get_device
+from mmengine.model import is_model_wrapper
+from mmengine.runner import Runner
+
+from mmssl_ext.models.utils.cpu_sync_bn import convert_cpu_sync_batchnorm
+from mmssl_ext.registry import RUNNERS
+
+__all__ = ['SSLRunner', 'build_runner']
+
+
+@RUNNERS.register_module()
+class SSLRunner(Runner):
+    """``mmengine.runner.Runner`` that keeps SyncBN working when the ranks run on the CPU (gloo).
+
+    MMEngine converts BatchNorm to ``torch.nn.SyncBatchNorm`` for ``sync_bn='torch'``, and configs may build
+    ``SyncBN`` layers themselves (mmpretrain's ``NonLinearNeck`` default, mmdet's transfer configs); torch's layer
+    refuses CPU tensors under a process group. In a distributed run on the CPU this runner converts those layers
+    (and, for ``sync_bn='torch'``, every BatchNorm) to :class:`~mmssl_ext.models.utils.CPUSyncBatchNorm` instead,
+    which synchronises the batch statistics over gloo with exact gradients. Everything else (and every run on a
+    GPU or in one process) is MMEngine's.
+    """
+
+    def wrap_model(self, model_wrapper_cfg: Optional[Dict], model: nn.Module) -> nn.Module:
+        """Convert SyncBN for CPU ranks, then wrap as MMEngine does.
+
+        Args:
+            model_wrapper_cfg (dict, optional): The wrapper config.
+            model (nn.Module): The model to wrap.
+
+        Returns:
+            nn.Module: The wrapped model.
+        """
+        if not self.distributed or is_model_wrapper(model) or get_device() != 'cpu':
+            return super().wrap_model(model_wrapper_cfg, model)
+        sync_bn = self.cfg.get('sync_bn', None)
+        if sync_bn not in (None, 'torch'):
+            raise ValueError(f"sync_bn={sync_bn!r} needs CUDA; on CPU ranks use sync_bn='torch' (or None).")
+        model = convert_cpu_sync_batchnorm(model, convert_batchnorm=sync_bn == 'torch')
+        self.cfg.sync_bn = None  # done here: MMEngine would convert to torch's GPU-only SyncBatchNorm
+        try:
+            return super().wrap_model(model_wrapper_cfg, model)
+        finally:
+            self.cfg.sync_bn = sync_bn
+
+
+def build_runner(cfg: Union[Config, ConfigDict]) -> Runner:
+    """Build the config's ``runner_type`` when it names one, else an :class:`SSLRunner`.
+
+    Args:
+        cfg (Config): The full config.
+
+    Returns:
+        Runner: The runner.
+    """
+    if 'runner_type' in cfg:
+        return RUNNERS.build(cfg)
+    return SSLRunner.from_cfg(cfg)
