@@ -43,3 +43,45 @@ def smoke_cfg(config, work_dir, iters=2, batch_size=8, img_size=16, knn=True):
         cfg.custom_hooks = []
     cfg.experiment_name = f'{osp.basename(str(work_dir))}_{next(_RUN_IDS)}'
     return cfg
+
+
+def free_port() -> int:
+    """A TCP port that is free now (for process-group rendezvous)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def spawn_ranks(worker, out_dir, world=2, suffix='.pt', weights_only=True):
+    """Run ``worker(rank, port, out_dir)`` on ``world`` spawned processes; load each rank's ``rank{r}{suffix}``."""
+    import torch
+    import torch.multiprocessing as mp
+
+    mp.spawn(worker, args=(free_port(), str(out_dir)), nprocs=world, join=True)
+    return [torch.load(osp.join(str(out_dir), f'rank{r}{suffix}'), weights_only=weights_only) for r in range(world)]
+
+
+def run_dist_train(cfg_file, nproc, *train_args, pythonpath=()):
+    """``bash tools/dist_train.sh cfg_file nproc *train_args`` (CPU, gloo); asserts success, returns the log."""
+    import subprocess
+
+    env = dict(
+        os.environ,
+        PORT=str(free_port()),
+        PYTHON=sys.executable,
+        PYTHONPATH=os.pathsep.join([*pythonpath, os.environ.get('PYTHONPATH', '')]),
+    )
+    proc = subprocess.run(
+        ['bash', osp.join(ROOT, 'tools', 'dist_train.sh'), str(cfg_file), str(nproc), *train_args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    log = proc.stdout + proc.stderr
+    assert proc.returncode == 0, log[-5000:]
+    assert 'Distributed training: True' in log
+    return log

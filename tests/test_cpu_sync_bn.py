@@ -3,13 +3,12 @@ input, weight and bias, running statistics); outside a process group it is torch
 original parameters."""
 
 import os
-import socket
 
 import pytest
 import torch
 import torch.distributed as dist
-import torch.multiprocessing as mp
 import torch.nn as nn
+from conftest import spawn_ranks
 
 from mmssl_ext.models.utils import CPUSyncBatchNorm, convert_cpu_sync_batchnorm
 
@@ -67,17 +66,9 @@ def _worker(rank, port, out_dir):
     dist.destroy_process_group()
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope='module')
 def results(tmp_path_factory):
-    out = tmp_path_factory.mktemp('cpu_sync_bn')
-    mp.spawn(_worker, args=(_free_port(), str(out)), nprocs=WORLD, join=True)
-    return [torch.load(out / f'rank{r}.pt') for r in range(WORLD)]
+    return spawn_ranks(_worker, tmp_path_factory.mktemp('cpu_sync_bn'), WORLD)
 
 
 def _reference(kind, momentum):

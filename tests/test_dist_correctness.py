@@ -12,14 +12,11 @@
 Select with ``-m dist``; they run in the default suite.
 """
 
-import os
 import os.path as osp
-import subprocess
-import sys
 
 import pytest
 import torch
-from conftest import ROOT, smoke_cfg
+from conftest import run_dist_train, smoke_cfg
 from mmengine.registry import DefaultScope
 
 pytestmark = pytest.mark.dist
@@ -33,23 +30,7 @@ def _launch(cfg, out_dir, *train_args):
     cfg.custom_hooks = list(cfg.get('custom_hooks') or []) + [dict(type='DistProbeHook', out_dir=str(out_dir))]
     cfg_file = str(out_dir / 'config.py')
     cfg.dump(cfg_file)
-    env = dict(
-        os.environ,
-        PORT=str(20000 + (os.getpid() * 7 + len(os.listdir(out_dir.parent))) % 20000),
-        PYTHON=sys.executable,
-        PYTHONPATH=os.pathsep.join([TESTS, os.environ.get('PYTHONPATH', '')]),
-    )
-    proc = subprocess.run(
-        ['bash', osp.join(ROOT, 'tools', 'dist_train.sh'), cfg_file, str(WORLD), *train_args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    log = proc.stdout + proc.stderr
-    assert proc.returncode == 0, log[-5000:]
-    assert 'Distributed training: True' in log
+    run_dist_train(cfg_file, WORLD, *train_args, pythonpath=[TESTS])
     return cfg, [torch.load(out_dir / f'rank{r}.pt', weights_only=False) for r in range(WORLD)]
 
 

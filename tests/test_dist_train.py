@@ -1,14 +1,10 @@
 """tools/dist_train.sh with 2 CPU processes (gloo): MoCo v2 keys all-gathered before enqueue."""
 
 import glob
-import os
-import os.path as osp
-import subprocess
-import sys
 
 import pytest
 import torch
-from conftest import ROOT, smoke_cfg
+from conftest import run_dist_train, smoke_cfg
 
 pytestmark = pytest.mark.dist
 
@@ -17,25 +13,7 @@ def test_dist_train_two_cpu_processes(tmp_path):
     cfg = smoke_cfg('mocov2/mocov2_resnet18_1xb256-coslr-1000e_cifar10.py', tmp_path / 'run', iters=6, knn=False)
     cfg_file = str(tmp_path / 'moco_digits.py')
     cfg.dump(cfg_file)
-    env = dict(os.environ, PORT=str(29500 + os.getpid() % 1000), PYTHON=sys.executable)
-    proc = subprocess.run(
-        [
-            'bash',
-            osp.join(ROOT, 'tools', 'dist_train.sh'),
-            cfg_file,
-            '2',
-            '--cfg-options',
-            'env_cfg.dist_cfg.backend=gloo',
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    log = proc.stdout + proc.stderr
-    assert proc.returncode == 0, log[-4000:]
-    assert 'Distributed training: True' in log
+    run_dist_train(cfg_file, 2, '--cfg-options', 'env_cfg.dist_cfg.backend=gloo')
     ckpt = torch.load(glob.glob(str(tmp_path / 'run' / 'epoch_1.pth'))[0], weights_only=False)
     # 48 samples over 2 ranks x batch 8 = 3 iterations; each enqueues 16 gathered keys into a 32-slot queue.
     assert ckpt['meta']['iter'] == 3

@@ -40,6 +40,14 @@ class _RecordBackbone(Hook):
 HOOKS.register_module(name='_TestRecordBackboneHook', module=_RecordBackbone, force=True)
 
 
+@pytest.fixture(autouse=True)
+def _keep_default_scope():
+    """A Runner of an mmdet config makes 'mmdet' the current default scope: restore the suite's afterwards."""
+    before = dict(DefaultScope._instance_dict)
+    yield
+    DefaultScope._instance_dict = before
+
+
 @pytest.fixture(scope='module')
 def simclr_checkpoint(tmp_path_factory):
     """A full checkpoint of a 2-iteration SimCLR ResNet-50 run (embedded digits), and its backbone weights."""
@@ -177,8 +185,25 @@ def test_data_root_and_img_scale_reach_every_loader_and_evaluator():
     assert cfg.test_dataloader.dataset.pipeline[1].scale == (320, 192)
 
 
+def test_the_default_scope_is_restored_after_a_transfer_test():
+    current = DefaultScope.get_current_instance()
+    assert current is not None and current.scope_name == 'mmssl_ext'
+
+
 def test_dist_train_sh_explains_its_usage():
     proc = subprocess.run(
         ['bash', osp.join(ROOT, 'tools/benchmarks/mmdetection/dist_train.sh'), FPN], capture_output=True, text=True
     )
     assert proc.returncode == 2 and 'usage:' in proc.stderr and 'PRETRAIN NGPUS' in proc.stderr
+
+
+def test_vit_config_through_the_tool_points_its_init_and_trains_fp32_without_cuda(tmp_path):
+    from tools.benchmarks.mmdetection.train import build_transfer_config, parse_args
+
+    vit = osp.join(ROOT, 'configs/benchmarks/mmdetection/coco/mask-rcnn_vit-small-p16-sfp_8xb2-amp-1x_coco.py')
+    ckpt = tmp_path / 'aps.pth'
+    torch.save({'state_dict': {}}, ckpt)
+    cfg = build_transfer_config(parse_args([vit, str(ckpt), '--work-dir', str(tmp_path / 'w'), '--amp']))
+    assert cfg.model.backbone.init_cfg.checkpoint == str(ckpt)
+    assert cfg.optim_wrapper.type == ('AmpOptimWrapper' if torch.cuda.is_available() else 'OptimWrapper')
+    assert cfg.optim_wrapper.constructor == 'BackboneLayerDecayOptimWrapperConstructor'

@@ -4,12 +4,11 @@
 one process on the global batch."""
 
 import os
-import socket
 
 import pytest
 import torch
 import torch.distributed as dist
-import torch.multiprocessing as mp
+from conftest import spawn_ranks
 
 pytestmark = pytest.mark.dist
 
@@ -57,17 +56,9 @@ def _worker(rank, port, out_dir):
         dist.destroy_process_group()
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope='module')
 def results(tmp_path_factory):
-    out = tmp_path_factory.mktemp('aps_dist')
-    mp.spawn(_worker, args=(_free_port(), str(out)), nprocs=WORLD, join=True)
-    return [torch.load(out / f'rank{r}.pth', weights_only=False) for r in range(WORLD)]
+    return spawn_ranks(_worker, tmp_path_factory.mktemp('aps_dist'), WORLD, suffix='.pth', weights_only=False)
 
 
 def test_multi_step_wrapper_takes_one_step_per_chunk(results):

@@ -1,13 +1,12 @@
 """CLSA / MoCo v2 on 2 CPU processes (gloo): global-rank labels, gathered enqueue, identical queues."""
 
 import os
-import socket
 
 import pytest
 import torch
 import torch.distributed as dist
-import torch.multiprocessing as mp
 import torch.nn.functional as F
+from conftest import spawn_ranks
 
 pytestmark = pytest.mark.dist
 
@@ -73,17 +72,9 @@ def _worker(rank, port, out_dir):
     dist.destroy_process_group()
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope='module')
 def results(tmp_path_factory):
-    out = tmp_path_factory.mktemp('dist_clsa')
-    mp.spawn(_worker, args=(_free_port(), str(out)), nprocs=WORLD, join=True)
-    return [torch.load(out / f'rank{r}.pt') for r in range(WORLD)]
+    return spawn_ranks(_worker, tmp_path_factory.mktemp('dist_clsa'), WORLD)
 
 
 def test_contrastive_target_is_the_global_rank_index(results):

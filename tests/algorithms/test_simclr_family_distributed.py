@@ -10,13 +10,12 @@ backward, so rank ``r``'s gradient of its local slice is ``d(sum_r' L_r')/dz_r =
 """
 
 import os
-import socket
 
 import pytest
 import torch
 import torch.distributed as dist
-import torch.multiprocessing as mp
 import torch.nn.functional as F
+from conftest import spawn_ranks
 
 pytestmark = pytest.mark.dist
 
@@ -138,17 +137,9 @@ def _worker(rank, port, out_dir):
     dist.destroy_process_group()
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope='module')
 def results(tmp_path_factory):
-    out = tmp_path_factory.mktemp('dist_simclr')
-    mp.spawn(_worker, args=(_free_port(), str(out)), nprocs=WORLD, join=True)
-    return [torch.load(out / f'rank{r}.pt') for r in range(WORLD)]
+    return spawn_ranks(_worker, tmp_path_factory.mktemp('dist_simclr'), WORLD)
 
 
 # ----------------------------------------------------------------------------- (a) gathered losses with keep

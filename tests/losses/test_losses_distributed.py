@@ -1,13 +1,12 @@
 """2 CPU processes (gloo) give the loss and gradients of one process holding the concatenated batch."""
 
 import os
-import socket
 
 import pytest
 import torch
 import torch.distributed as dist
-import torch.multiprocessing as mp
 import torch.nn.functional as F
+from conftest import spawn_ranks
 
 from mmssl_ext.models.losses import (
     DCLLoss,
@@ -110,17 +109,9 @@ def _worker(rank, port, out_dir):
     dist.destroy_process_group()
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope='module')
 def distributed_results(tmp_path_factory):
-    out = tmp_path_factory.mktemp('dist_losses')
-    mp.spawn(_worker, args=(_free_port(), str(out)), nprocs=WORLD, join=True)
-    return [torch.load(out / f'rank{r}.pt') for r in range(WORLD)]
+    return spawn_ranks(_worker, tmp_path_factory.mktemp('dist_losses'), WORLD)
 
 
 @pytest.mark.parametrize('name', sorted(_cases()))

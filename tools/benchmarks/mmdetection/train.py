@@ -185,6 +185,19 @@ def set_img_scale(cfg: Config, scale: Sequence[int]) -> None:
                     t.update(scale=scale, ratio_range=(1.0, 1.0))
 
 
+def _fp32_on_cpu(cfg: Config) -> None:
+    """Train an ``AmpOptimWrapper`` config with a plain ``OptimWrapper`` when there is no CUDA (MMEngine's needs it)."""
+    import torch
+
+    wrapper = cfg.get('optim_wrapper')
+    if torch.cuda.is_available() or not isinstance(wrapper, dict) or wrapper.get('type') != 'AmpOptimWrapper':
+        return
+    print_log('no CUDA device: AmpOptimWrapper -> OptimWrapper (fp32)', logger='current', level=logging.WARNING)
+    wrapper['type'] = 'OptimWrapper'
+    for key in ('loss_scale', 'dtype', 'use_fsdp'):
+        wrapper.pop(key, None)
+
+
 def build_transfer_config(args: argparse.Namespace) -> Config:
     """The transfer config of the command line: pre-trained weights, data root, scale, work dir, switches.
 
@@ -204,7 +217,9 @@ def build_transfer_config(args: argparse.Namespace) -> Config:
         stem = 'random' if args.pretrain == 'random' else osp.splitext(osp.basename(args.pretrain))[0]
         name = osp.splitext(osp.basename(args.config))[0]
         args.work_dir = osp.join('work_dirs', 'benchmarks', 'mmdetection', name, stem)
-    return merge_args(cfg, args)
+    cfg = merge_args(cfg, args)
+    _fp32_on_cpu(cfg)
+    return cfg
 
 
 def run_transfer(cfg: Config, test: bool = True) -> Dict[str, float]:
