@@ -28,8 +28,9 @@ import torch
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
+from bench.common import write_block  # noqa: E402
+
 CONFIG = osp.join(ROOT, 'configs', 'aps', 'aps_vit-tiny-p2_1xb64-coslr-120iter_cifar10.py')
-BEGIN, END = '<!-- bench/aps_tokens.py:begin -->', '<!-- bench/aps_tokens.py:end -->'
 TEST_ARCH = dict(embed_dims=32, num_layers=2, num_heads=2, feedforward_channels=64)
 
 
@@ -132,20 +133,9 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, dict]:
             f'{torch.__version__}, {torch.get_num_threads()} threads. Command: `python bench/aps_tokens.py --batch '
             f'{args.batch} --repeats {args.repeats} --write` (ViT-T/2, 32x32, fp32, median of {args.repeats}).'
         )
-        path = osp.join(ROOT, 'docs', 'benchmarks.md')
-        doc = open(path).read()
-        block = f'{BEGIN}\n{header}\n\n{text}\n{END}'
-        if BEGIN in doc:
-            doc = doc[: doc.index(BEGIN)] + block + doc[doc.index(END) + len(END) :]
-        else:
-            doc = (
-                doc.rstrip('\n')
-                + '\n\n## APS token cost: one loaded batch of the training step (CPU)\n\n'
-                + block
-                + '\n'
-            )
-        with open(path, 'w') as f:
-            f.write(doc)
+        write_block(
+            'bench/aps_tokens.py', 'APS token cost: one loaded batch of the training step (CPU)', [header, '', text]
+        )
     return rows
 
 

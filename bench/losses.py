@@ -23,7 +23,8 @@ import sys
 import time
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-BEGIN, END = '<!-- bench/losses.py:begin -->', '<!-- bench/losses.py:end -->'
+sys.path.insert(0, ROOT)
+from bench.common import write_block  # noqa: E402
 
 # name -> list of implementations; 'ref' entries are the straightforward re-implementations below
 CASES = {
@@ -246,14 +247,14 @@ def _table(rows):
     return '\n'.join(lines)
 
 
-def main() -> None:
+def main(argv=None) -> dict:
     """Run the benchmark and print (optionally write) the table."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--sizes', type=int, nargs='+', default=[512, 2048, 8192])
     parser.add_argument('--losses', nargs='+', default=list(CASES), choices=list(CASES))
     parser.add_argument('--repeats', type=int, default=3)
     parser.add_argument('--write', action='store_true', help='replace the table in docs/benchmarks.md')
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     rows = {}
     for name in args.losses:
         for n in args.sizes:
@@ -275,15 +276,8 @@ def main() -> None:
             f'--sizes {" ".join(map(str, args.sizes))} --repeats {args.repeats} --write`. '
             f'`ours_chunked` uses `chunk_size={CHUNK}`.'
         )
-        path = osp.join(ROOT, 'docs', 'benchmarks.md')
-        text = open(path).read()
-        block = f'{BEGIN}\n{header}\n\n{table}\n{END}'
-        if BEGIN in text:
-            text = text[: text.index(BEGIN)] + block + text[text.index(END) + len(END) :]
-        else:
-            text = text.rstrip('\n') + '\n\n## Contrastive losses: time and peak memory (CPU)\n\n' + block + '\n'
-        with open(path, 'w') as f:
-            f.write(text)
+        write_block('bench/losses.py', 'Contrastive losses: time and peak memory (CPU)', [header, '', table])
+    return rows
 
 
 if __name__ == '__main__':
