@@ -18,9 +18,7 @@ import argparse
 import os
 import os.path as osp
 import platform
-import statistics
 import sys
-import time
 from typing import Dict, List, Optional
 
 import numpy as np
@@ -28,7 +26,7 @@ import torch
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
-from bench.common import write_block  # noqa: E402
+from bench.common import alternating_medians, timed, write_block  # noqa: E402
 
 CONFIG = osp.join(ROOT, 'configs', 'aps', 'aps_vit-tiny-p2_1xb64-coslr-120iter_cifar10.py')
 TEST_ARCH = dict(embed_dims=32, num_layers=2, num_heads=2, feedforward_channels=64)
@@ -80,17 +78,15 @@ def measure(batch: int, repeats: int, arch: str, ratio: float = 0.25, nsampling:
     }
     models = {name: build(arch) for name in arms}
     batches = {name: make_batch(batch, grid, ratio, chunks) for name, (chunks, _) in arms.items()}
-    times: Dict[str, List[float]] = {name: [] for name in arms}
-    for round_ in range(repeats + 1):
-        for name in arms:
-            model, wrapper = models[name]
-            start = time.perf_counter()
-            model.train_step(batches[name], wrapper)
-            if round_:  # the first round warms up
-                times[name].append(time.perf_counter() - start)
+
+    def run(name: str):
+        model, wrapper = models[name]
+        return lambda: timed(lambda: model.train_step(batches[name], wrapper))
+
+    medians = alternating_medians({name: run(name) for name in arms}, repeats, warmup=1)
     rows = {}
     for name, (chunks, tokens) in arms.items():
-        sec = statistics.median(times[name])
+        sec = medians[name]
         steps = chunks or 1
         rows[name] = dict(
             sec=sec,

@@ -6,6 +6,8 @@ from typing import Any, List, Optional
 
 from mmengine.config import Config, ConfigDict
 
+from .config import drop_init_cfg, fp32_without_cuda, pretrained_init_cfgs
+
 __all__ = ['DATALOADER_KEYS', 'make_smoke_config']
 
 #: Top-level dataloaders that are swapped to the digits dataset (train-like ones use the train split).
@@ -145,7 +147,7 @@ def make_smoke_config(
             curator.min_kept = batch_size
     _set_pretrained(model, checkpoint)
     _shrink_token_grid(cfg, img_size)
-    _cpu_optim_wrapper(cfg)
+    fp32_without_cuda(cfg)
     cfg.default_hooks = cfg.get('default_hooks') or ConfigDict()
     cfg.default_hooks.setdefault('logger', dict(type='LoggerHook'))['interval'] = 1
     cfg.default_hooks.setdefault('checkpoint', dict(type='CheckpointHook'))
@@ -185,29 +187,10 @@ def _shrink_token_grid(cfg: Config, img_size: int) -> None:
         backbone.update(img_size=img_size, patch_size=patch)
 
 
-def _cpu_optim_wrapper(cfg: Config) -> None:
-    """Swap ``AmpOptimWrapper`` for ``OptimWrapper`` when CUDA is missing (mmengine's AMP wrapper asserts a GPU)."""
-    import torch
-
-    wrapper = cfg.get('optim_wrapper')
-    if torch.cuda.is_available() or not isinstance(wrapper, dict) or wrapper.get('type') != 'AmpOptimWrapper':
-        return
-    wrapper['type'] = 'OptimWrapper'
-    for key in ('loss_scale', 'dtype', 'use_fsdp'):
-        wrapper.pop(key, None)
-
-
-def _set_pretrained(node: Any, checkpoint: Optional[str]) -> None:
-    """Point (or, without ``checkpoint``, drop) every ``Pretrained`` init config under ``node``."""
-    if isinstance(node, dict):
-        init = node.get('init_cfg')
-        if isinstance(init, dict) and init.get('type') == 'Pretrained':
-            if checkpoint is None:
-                node['init_cfg'] = None
-            else:
-                init['checkpoint'] = checkpoint
-        for value in node.values():
-            _set_pretrained(value, checkpoint)
-    elif isinstance(node, (list, tuple)):
-        for value in node:
-            _set_pretrained(value, checkpoint)
+def _set_pretrained(model: Any, checkpoint: Optional[str]) -> None:
+    """Point (or, without ``checkpoint``, drop) every ``Pretrained`` init config of ``model``."""
+    for _, parent, init in pretrained_init_cfgs(model):
+        if checkpoint is not None:
+            init['checkpoint'] = checkpoint
+        else:
+            drop_init_cfg(parent, init)

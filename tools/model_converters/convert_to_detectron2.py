@@ -94,10 +94,11 @@ def main(argv: Optional[List[str]] = None) -> None:
         torch.save({'state_dict': state, 'meta': {'source': osp.basename(args.checkpoint)}}, args.output)
         print(f'wrote {len(state)} mmpretrain ResNet tensors to {args.output}')
         return
-    obj = to_detectron2(load_resnet_backbone(args.checkpoint, args.prefix))
+    state = load_resnet_backbone(args.checkpoint, args.prefix)
+    obj = to_detectron2(state)
     with open(args.output, 'wb') as f:
         pickle.dump(obj, f)
-    depth, _ = resnet_depth(load_resnet_backbone(args.checkpoint, args.prefix))
+    depth, _ = resnet_depth(state)
     print(f"wrote detectron2 R{depth} weights ({len(obj['model'])} arrays) to {args.output}")
 
 

@@ -53,13 +53,9 @@ class CPUSyncBatchNorm(nn.modules.batchnorm._BatchNorm):
         if x.dim() < 2:
             raise ValueError(f'expected at least 2D input (got {x.dim()}D input)')
 
-    def _needs_sync(self, x: torch.Tensor) -> bool:
+    def _needs_sync(self) -> bool:
         """True for a batch in training mode under an initialised process group of several ranks."""
-        if not self.training or not torch_dist.is_available():
-            return False
-        if not torch_dist.is_initialized():
-            return False
-        if self.running_mean is not None and not self.track_running_stats:
+        if not (self.training and torch_dist.is_available() and torch_dist.is_initialized()):
             return False
         group = self.process_group or torch_dist.group.WORLD
         return torch_dist.get_world_size(group) > 1
@@ -73,7 +69,7 @@ class CPUSyncBatchNorm(nn.modules.batchnorm._BatchNorm):
         Returns:
             torch.Tensor: The normalised batch.
         """
-        if not self._needs_sync(x):
+        if not self._needs_sync():
             return super().forward(x)
         self._check_input_dim(x)
         group = self.process_group or torch_dist.group.WORLD

@@ -19,7 +19,7 @@ import logging
 import os
 import os.path as osp
 import sys
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence
 
 from mmengine.config import Config, DictAction
 from mmengine.dist import is_main_process
@@ -29,12 +29,16 @@ ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 sys.path.insert(0, ROOT)
 from mmssl_ext.engine.runner import build_runner  # noqa: E402
 from mmssl_ext.utils import register_all_modules, setup_cpu_distributed  # noqa: E402
-from mmssl_ext.utils.config import load_config  # noqa: E402
+from mmssl_ext.utils.config import (  # noqa: E402
+    drop_init_cfg,
+    fp32_without_cuda,
+    load_config,
+    pretrained_init_cfgs,
+)
 from tools.train import merge_args  # noqa: E402
 
 __all__ = ['build_transfer_config', 'main', 'run_transfer', 'set_data_root', 'set_img_scale', 'set_pretrained']
 
-_INIT_TYPES = ('Pretrained', 'CheckedPretrained')
 _LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 _EVALUATORS = ('val_evaluator', 'test_evaluator')
 
@@ -70,24 +74,6 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     return args
 
 
-def _init_cfgs(node: Any, path: str = 'model') -> List[Tuple[str, dict]]:
-    """``(dotted path, init_cfg)`` of every ``Pretrained`` init config under ``node``."""
-    found = []
-    if isinstance(node, dict):
-        init = node.get('init_cfg')
-        inits = init if isinstance(init, list) else [init]
-        for item in inits:
-            if isinstance(item, dict) and str(item.get('type', '')).split('.')[-1] in _INIT_TYPES:
-                found.append((f'{path}.init_cfg', item))
-        for key, value in node.items():
-            if key != 'init_cfg' and isinstance(value, (dict, list)):
-                found += _init_cfgs(value, f'{path}.{key}')
-    elif isinstance(node, list):
-        for i, value in enumerate(node):
-            found += _init_cfgs(value, f'{path}.{i}')
-    return found
-
-
 def set_pretrained(cfg: Config, pretrain: str) -> List[str]:
     """Point every ``Pretrained`` init config with an empty ``checkpoint`` at ``pretrain``.
 
@@ -104,14 +90,13 @@ def set_pretrained(cfg: Config, pretrain: str) -> List[str]:
         FileNotFoundError: ``pretrain`` is a local path that does not exist.
         ValueError: The config has no ``Pretrained`` init config with an empty checkpoint to set.
     """
-    targets = [(path, init) for path, init in _init_cfgs(cfg.model) if not init.get('checkpoint')]
+    targets = [
+        (path, parent, init) for path, parent, init in pretrained_init_cfgs(cfg.model) if not init.get('checkpoint')
+    ]
     if pretrain == 'random':
-        for path, _ in targets:
-            parent = cfg
-            for key in path.split('.')[:-1]:
-                parent = parent[int(key)] if isinstance(parent, list) else parent[key]
-            parent['init_cfg'] = None
-        return [path for path, _ in targets]
+        for _, parent, init in targets:
+            drop_init_cfg(parent, init)
+        return [path for path, _, _ in targets]
     if '://' not in pretrain and not osp.isfile(pretrain):
         raise FileNotFoundError(f'pre-trained checkpoint not found: {pretrain}')
     if not targets:
@@ -119,9 +104,9 @@ def set_pretrained(cfg: Config, pretrain: str) -> List[str]:
             f"{cfg.filename}: no init_cfg=dict(type='Pretrained', checkpoint='') placeholder to point at {pretrain} "
             '(set model.backbone.init_cfg yourself with --cfg-options).'
         )
-    for _, init in targets:
+    for _, _, init in targets:
         init['checkpoint'] = pretrain
-    return [path for path, _ in targets]
+    return [path for path, _, _ in targets]
 
 
 def _datasets(loader: Any) -> List[dict]:
@@ -185,19 +170,6 @@ def set_img_scale(cfg: Config, scale: Sequence[int]) -> None:
                     t.update(scale=scale, ratio_range=(1.0, 1.0))
 
 
-def _fp32_on_cpu(cfg: Config) -> None:
-    """Train an ``AmpOptimWrapper`` config with a plain ``OptimWrapper`` when there is no CUDA (MMEngine's needs it)."""
-    import torch
-
-    wrapper = cfg.get('optim_wrapper')
-    if torch.cuda.is_available() or not isinstance(wrapper, dict) or wrapper.get('type') != 'AmpOptimWrapper':
-        return
-    print_log('no CUDA device: AmpOptimWrapper -> OptimWrapper (fp32)', logger='current', level=logging.WARNING)
-    wrapper['type'] = 'OptimWrapper'
-    for key in ('loss_scale', 'dtype', 'use_fsdp'):
-        wrapper.pop(key, None)
-
-
 def build_transfer_config(args: argparse.Namespace) -> Config:
     """The transfer config of the command line: pre-trained weights, data root, scale, work dir, switches.
 
@@ -218,7 +190,8 @@ def build_transfer_config(args: argparse.Namespace) -> Config:
         name = osp.splitext(osp.basename(args.config))[0]
         args.work_dir = osp.join('work_dirs', 'benchmarks', 'mmdetection', name, stem)
     cfg = merge_args(cfg, args)
-    _fp32_on_cpu(cfg)
+    if fp32_without_cuda(cfg):
+        print_log('no CUDA device: AmpOptimWrapper -> OptimWrapper (fp32)', logger='current', level=logging.WARNING)
     return cfg
 
 
