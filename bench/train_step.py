@@ -9,6 +9,10 @@ from the same seed. One process, SyncBN reverted to BN as the Runner does for on
 * data excluded: ``model.train_step`` on one fixed, already augmented batch;
 * data included: every step first runs the view pipeline on ``batch`` fresh in-memory images (random uint8
   32x32, i.e. no JPEG decoding) and collates them: a loader with ``num_workers=0``.
+* ``mmssl_ext fast`` (SimCLR, MoCo v2, CLSA): our model with the ``*-fastaug-*`` config's
+  ``BatchAugDataPreprocessor``: the loader only packs each image once and every view is made inside
+  ``train_step`` by the batched ops, so "data excluded" still includes the augmentation. The last column is its
+  data-included figure over that of the per-image pipeline (``mmssl_ext``).
 
 Runs alternate (A B, B A, ...) after a warm-up round; each figure is the median over ``--repeats`` rounds of
 ``--steps`` steps. CLSA and SupCon have no mmpretrain counterpart: absolute figures and cost per view.
@@ -39,6 +43,12 @@ CONFIGS = {
     'clsa': 'configs/clsa/clsa_resnet18_1xb256-multi-coslr-1000e_cifar10.py',
     'supcon': 'configs/supcon/supcon_resnet18_1xb1024-coslr-1000e_cifar10.py',
 }
+FAST = {
+    'simclr': 'configs/simclr/simclr_resnet18_1xb256-fastaug-lars-coslr-1000e_cifar10.py',
+    'mocov2': 'configs/mocov2/mocov2_resnet18_1xb256-fastaug-coslr-1000e_cifar10.py',
+    'clsa': 'configs/clsa/clsa_resnet18_1xb256-multi-fastaug-coslr-1000e_cifar10.py',
+}
+"""The same methods with the views made by BatchAugDataPreprocessor (row ``mmssl_ext fast``)."""
 THEIRS = {
     'simclr': lambda m: dict(type='mmpretrain.SimCLR', head=_head(m), **_common(m)),
     'mocov2': lambda m: dict(
@@ -64,10 +74,10 @@ def _head(model: dict) -> dict:
     )
 
 
-def _load(case: str):
+def _load(case: str, configs: Dict[str, str] = CONFIGS):
     from mmengine.config import Config
 
-    cfg = Config.fromfile(osp.join(ROOT, CONFIGS[case]))
+    cfg = Config.fromfile(osp.join(ROOT, configs[case]))
     model = copy.deepcopy(cfg.model.to_dict())
     if cfg.get('data_preprocessor') is not None:
         model.setdefault('data_preprocessor', cfg.data_preprocessor.to_dict())
@@ -120,14 +130,18 @@ def _views(batch: dict) -> int:
     return len(inputs) if isinstance(inputs, list) else 1
 
 
-def measure(case: str, batch: int, size: int, steps: int, repeats: int, warmup: int) -> List[Dict]:
-    """Rows of the table for one method (ours, and mmpretrain's when it has one)."""
+def measure(case: str, batch: int, size: int, steps: int, repeats: int, warmup: int, fast: bool = True) -> List[Dict]:
+    """Rows of the table for one method: ours, mmpretrain's when it has one, ours with fast augmentation."""
     model_cfg, pipeline = _load(case)
-    batches = _Batches(pipeline, batch, size)
-    fixed = batches()
+    batches = {'mmssl_ext': _Batches(pipeline, batch, size)}
     impls = {'mmssl_ext': model_cfg}
     if case in THEIRS:
         impls['mmpretrain'] = THEIRS[case](model_cfg)
+        batches['mmpretrain'] = batches['mmssl_ext']
+    if fast and case in FAST:
+        impls['mmssl_ext fast'], fast_pipeline = _load(case, FAST)
+        batches['mmssl_ext fast'] = _Batches(fast_pipeline, batch, size)
+    fixed = {name: make() for name, make in batches.items()}
     built = {name: _build(cfg) for name, cfg in impls.items()}
 
     def run(name: str, include_data: bool):
@@ -136,7 +150,7 @@ def measure(case: str, batch: int, size: int, steps: int, repeats: int, warmup: 
         def once() -> float:
             def steps_fn():
                 for _ in range(steps):
-                    model.train_step(batches() if include_data else fixed, wrapper)
+                    model.train_step(batches[name]() if include_data else fixed[name], wrapper)
 
             return timed(steps_fn) / steps
 
@@ -145,8 +159,8 @@ def measure(case: str, batch: int, size: int, steps: int, repeats: int, warmup: 
     rows = []
     excluded = alternating_medians({n: run(n, False) for n in built}, repeats, warmup)
     included = alternating_medians({n: run(n, True) for n in built}, repeats, warmup)
-    views = _views(fixed)
-    for name in built:
+    for name, (model, _) in built.items():
+        views = getattr(model.data_preprocessor, 'total_views', None) or _views(fixed[name])
         rows.append(
             dict(
                 case=case,
@@ -158,9 +172,12 @@ def measure(case: str, batch: int, size: int, steps: int, repeats: int, warmup: 
                 ms_per_view=1000 * excluded[name] / (batch * views),
             )
         )
-    if len(rows) == 2:
+    by_name = {r['impl']: r for r in rows}
+    if 'mmpretrain' in by_name:
         for key in ('excl', 'incl'):
-            rows[0][f'ratio_{key}'] = rows[0][key] / rows[1][key]
+            by_name['mmssl_ext'][f'ratio_{key}'] = by_name['mmssl_ext'][key] / by_name['mmpretrain'][key]
+    if 'mmssl_ext fast' in by_name:
+        by_name['mmssl_ext fast']['fast_ratio'] = by_name['mmssl_ext fast']['incl'] / by_name['mmssl_ext']['incl']
     return rows
 
 
@@ -168,14 +185,15 @@ def table(rows: List[Dict]) -> List[str]:
     """The markdown table of the rows."""
     out = [
         '| Method | Implementation | Batch x views | img/s, data excluded | img/s, data included '
-        '| ms / view (excl.) | ours / mmpretrain (excl. / incl.) |',
-        '|---|---|---|---|---|---|---|',
+        '| ms / view (excl.) | ours / mmpretrain (excl. / incl.) | fast / per-image (incl.) |',
+        '|---|---|---|---|---|---|---|---|',
     ]
     for r in rows:
         ratio = f"{r['ratio_excl']:.3f} / {r['ratio_incl']:.3f}" if 'ratio_excl' in r else ''
+        fast = f"{r['fast_ratio']:.3f}" if 'fast_ratio' in r else ''
         out.append(
             f"| {r['case']} | {r['impl']} | {r['batch']} x {r['views']} | {r['excl']:.1f} | {r['incl']:.1f} "
-            f"| {r['ms_per_view']:.2f} | {ratio} |"
+            f"| {r['ms_per_view']:.2f} | {ratio} | {fast} |"
         )
     return out
 
@@ -188,6 +206,7 @@ def main(argv: Optional[List[str]] = None) -> List[Dict]:
     parser.add_argument('--size', type=int, default=32)
     parser.add_argument('--steps', type=int, default=1, help='steps per measurement')
     parser.add_argument('--repeats', type=int, default=3)
+    parser.add_argument('--no-fast', action='store_true', help='skip the fast-augmentation rows')
     parser.add_argument('--smoke', action='store_true', help='batch 4, 16x16, one repeat, no warm-up')
     parser.add_argument('--write', action='store_true', help='replace the table in docs/benchmarks.md')
     args = parser.parse_args(argv)
@@ -198,7 +217,8 @@ def main(argv: Optional[List[str]] = None) -> List[Dict]:
     register_all_modules(init_default_scope=False)
     rows = []
     for case in args.cases:
-        new = measure(case, args.batch, args.size, args.steps, args.repeats, warmup=0 if args.smoke else 1)
+        warmup = 0 if args.smoke else 1
+        new = measure(case, args.batch, args.size, args.steps, args.repeats, warmup, fast=not args.no_fast)
         print(*table(new)[2:], sep='\n', flush=True)
         rows += new
     lines = table(rows)
@@ -206,7 +226,7 @@ def main(argv: Optional[List[str]] = None) -> List[Dict]:
     if args.write and not args.smoke:
         command = (
             f'python bench/train_step.py --cases {" ".join(args.cases)} --batch {args.batch} --size {args.size} '
-            f'--steps {args.steps} --repeats {args.repeats} --write'
+            f'--steps {args.steps} --repeats {args.repeats}{" --no-fast" if args.no_fast else ""} --write'
         )
         write_block(
             MARKER,

@@ -1,12 +1,20 @@
 # Copyright (c) mmssl_ext contributors. All rights reserved.
-"""Models: backbones, necks, heads, wrappers, losses, feature augmenters, curation, algorithms, utilities."""
+"""Models of mmssl_ext.
+
+Algorithms, backbones, necks, heads, wrappers, losses, feature augmenters, curation, batch augments, data
+preprocessors and utilities.
+"""
 
 from .algorithms import *  # noqa: F401,F403
 from .algorithms import __all__ as _algorithms_all
 from .backbones import *  # noqa: F401,F403
 from .backbones import __all__ as _backbones_all
+from .batch_augments import *  # noqa: F401,F403
+from .batch_augments import __all__ as _batch_augments_all
 from .curation import *  # noqa: F401,F403
 from .curation import __all__ as _curation_all
+from .data_preprocessors import *  # noqa: F401,F403
+from .data_preprocessors import __all__ as _data_preprocessors_all
 from .feature_augs import *  # noqa: F401,F403
 from .feature_augs import __all__ as _feature_augs_all
 from .heads import *  # noqa: F401,F403
@@ -25,6 +33,8 @@ __all__ = (
     + list(_feature_augs_all)
     + list(_algorithms_all)
     + list(_backbones_all)
+    + list(_batch_augments_all)
+    + list(_data_preprocessors_all)
     + list(_curation_all)
     + list(_utils_all)
     + list(_heads_all)

@@ -1,9 +1,10 @@
 # Copyright (c) mmssl_ext contributors. All rights reserved.
-"""Utilities: registration, safe checkpoint loading, CPU distributed launch."""
+"""Utilities: registration, safe checkpoint loading, CPU distributed launch, host-sync counting."""
 
 from .checkpoint import MMENGINE_CHECKPOINT_GLOBALS, UnsafeCheckpointError, register_safe_globals, safe_torch_load
 from .dist import setup_cpu_distributed
 from .setup_env import register_all_modules
+from .sync_counter import SYNC_OPS, HostSyncCounter
 
 __all__ = [
     'register_all_modules',
@@ -12,4 +13,6 @@ __all__ = [
     'UnsafeCheckpointError',
     'MMENGINE_CHECKPOINT_GLOBALS',
     'setup_cpu_distributed',
+    'HostSyncCounter',
+    'SYNC_OPS',
 ]

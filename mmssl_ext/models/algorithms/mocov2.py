@@ -12,7 +12,7 @@ from mmpretrain.structures import DataSample
 
 from mmssl_ext.registry import MODELS
 
-from ..utils import all_gather_no_grad
+from ..utils import HostStepsEMA, all_gather_no_grad
 
 __all__ = ['MoCoV2']
 
@@ -86,6 +86,8 @@ class MoCoV2(MoCo):
             data_preprocessor=data_preprocessor,
             init_cfg=init_cfg,
         )
+        # MMEngine's EMA reads its step counter from the device twice per update; this one counts on the host
+        self.encoder_k = HostStepsEMA(nn.Sequential(self.backbone, self.neck), momentum)
         self.feat_dim = feat_dim
         self.shuffle_bn = shuffle_bn
         loss = loss if loss is not None else dict(type='InfoNCELoss', temperature=0.2)
@@ -138,10 +140,10 @@ class MoCoV2(MoCo):
                 f'The global batch ({batch} keys over all ranks) exceeds `queue_len` ({self.queue_len}); '
                 'raise `queue_len` or lower the batch size.'
             )
-        ptr = int(self.queue_ptr)
-        index = (torch.arange(batch, device=keys.device) + ptr) % self.queue_len
+        # the pointer stays on the device: no host read per step
+        index = (torch.arange(batch, device=keys.device) + self.queue_ptr) % self.queue_len
         self.queue[:, index] = keys.T.to(self.queue.dtype)
-        self.queue_ptr[0] = (ptr + batch) % self.queue_len
+        self.queue_ptr.copy_((self.queue_ptr + batch) % self.queue_len)
         return keys
 
     def _check_views(self, inputs: List[torch.Tensor], expected: int) -> None:

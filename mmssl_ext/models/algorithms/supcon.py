@@ -39,8 +39,9 @@ def labels_from_samples(data_samples: Optional[List[DataSample]], batch: int, de
                 f'SupCon needs a single class label in `data_samples[{index}].gt_label`, got {label!r}; the '
                 'dataset must provide `gt_label` (a labelled dataset, not an unlabelled image folder).'
             )
-        labels.append(int(label.reshape(-1)[0]) if isinstance(label, torch.Tensor) else int(label))
-    return torch.tensor(labels, dtype=torch.long, device=device)
+        # shapes only: the values stay on their device (int() of a GPU label is a sync per sample)
+        labels.append(label.reshape(1) if isinstance(label, torch.Tensor) else torch.tensor([int(label)]))
+    return torch.cat([label.to(device=device, dtype=torch.long) for label in labels])
 
 
 @MODELS.register_module()

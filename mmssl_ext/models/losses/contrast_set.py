@@ -49,11 +49,18 @@ class ContrastSet:
                 **kwargs,
             )
         if self.anchor_labels is not None:
-            keys_a, keys_c = self.anchor_labels, self.contrast_labels
+            keys_a, keys_c, num_keys = self.anchor_labels, self.contrast_labels, None
         else:
-            keys_a, keys_c = self.anchor_sample, self.contrast_sample
+            keys_a, keys_c, num_keys = self.anchor_sample, self.contrast_sample, self.global_batch
         return PairMasks(
-            anchor_keys=keys_a, contrast_keys=keys_c, self_index=self.anchor_rows, denominator=denominator, **kwargs
+            anchor_keys=keys_a,
+            contrast_keys=keys_c,
+            self_index=self.anchor_rows,
+            denominator=denominator,
+            num_keys=num_keys,
+            # every row anchors (one process, contrast_mode='all'): the key lists and self rows coincide
+            same_keys=self.anchors is self.contrast,
+            **kwargs,
         )
 
 

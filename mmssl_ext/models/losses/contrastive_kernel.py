@@ -102,7 +102,7 @@ class _ContrastiveLogSoftmax(torch.autograd.Function):
     """Autograd function behind :func:`contrastive_log_softmax`."""
 
     @staticmethod
-    def forward(ctx, anchors, contrast, masks, temperature, mode, pos_weight, chunk_size):  # type: ignore[override]
+    def forward(ctx, anchors, contrast, masks, temperature, mode, pos_weight, chunk_size, max_norm):  # type: ignore[override]
         dtype = compute_dtype(anchors, contrast)
         a = anchors.detach().to(dtype)
         c = contrast.detach().to(dtype)
@@ -118,7 +118,8 @@ class _ContrastiveLogSoftmax(torch.autograd.Function):
         symmetric = terms is not None and anchors is contrast and step == num_rows and terms.symmetric
         if symmetric:
             # |S| <= max|a| max|c| / tau: a single global shift keeps every exp() in the normal range
-            bound = float(a.norm(dim=1).max()) ** 2 * inv_tau
+            norm = max_norm if max_norm is not None else float(a.norm(dim=1).max())  # the host read, if unknown
+            bound = norm**2 * inv_tau
             symmetric = 2 * bound < (80.0 if dtype == torch.float32 else 700.0)
         ctx.symmetric = symmetric
         if symmetric:
@@ -129,7 +130,7 @@ class _ContrastiveLogSoftmax(torch.autograd.Function):
             rows_ex, cols_ex = terms.excluded(0, num_rows)
             logits[rows_ex, cols_ex] = float('-inf')
             shift = logits.max()
-            shift = shift if bool(torch.isfinite(shift)) else shift.new_zeros(())
+            shift = torch.where(torch.isfinite(shift), shift, shift.new_zeros(()))  # no host read
             probs = logits.sub_(shift).exp_()
             total = probs.sum(1)
             lse = total.log() + shift
@@ -191,7 +192,7 @@ class _ContrastiveLogSoftmax(torch.autograd.Function):
                 coef = coef * pw
             grad -= terms.pos_vec * coef[:, None]
             grad -= terms.positive_grad_contrast(a * coef[:, None])
-            return grad.to(ctx.in_dtypes[0]), None, None, None, None, None, None
+            return grad.to(ctx.in_dtypes[0]), None, None, None, None, None, None, None
         if terms is not None:
             g = grad_rows * valid.to(a.dtype)
             a_g = a * g[:, None]
@@ -233,7 +234,7 @@ class _ContrastiveLogSoftmax(torch.autograd.Function):
             grad_a = grad_a.to(ctx.in_dtypes[0])
         if grad_c is not None:
             grad_c = grad_c.to(ctx.in_dtypes[1])
-        return grad_a, grad_c, None, None, None, None, None
+        return grad_a, grad_c, None, None, None, None, None, None
 
 
 def contrastive_log_softmax(
@@ -244,6 +245,7 @@ def contrastive_log_softmax(
     mode: str = 'out',
     pos_weight: Optional[torch.Tensor] = None,
     chunk_size: Optional[int] = None,
+    max_norm: Optional[float] = None,
 ) -> torch.Tensor:
     """Per-anchor masked log-softmax contrastive losses (see the module docstring for the formulas).
 
@@ -257,6 +259,9 @@ def contrastive_log_softmax(
             flows into them); only with ``mode='out'``. Defaults to None.
         chunk_size (int, optional): Anchor rows per block; ``None`` processes all rows at once and keeps
             one ``[M, N]`` matrix for the backward. Defaults to None.
+        max_norm (float, optional): A known bound on the anchor norms (a loss that checked its features are
+            unit-norm passes ``1 + atol``); None reads the largest norm back to the host, a device sync.
+            Defaults to None.
 
     Returns:
         torch.Tensor: ``[M]`` per-anchor losses (0 for rows without positives).
@@ -267,4 +272,4 @@ def contrastive_log_softmax(
         raise ValueError("`pos_weight` is only defined for mode='out'.")
     if chunk_size is not None and chunk_size < 1:
         raise ValueError(f'`chunk_size` must be a positive int or None, got {chunk_size}.')
-    return _ContrastiveLogSoftmax.apply(anchors, contrast, masks, temperature, mode, pos_weight, chunk_size)
+    return _ContrastiveLogSoftmax.apply(anchors, contrast, masks, temperature, mode, pos_weight, chunk_size, max_norm)

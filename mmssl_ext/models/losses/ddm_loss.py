@@ -7,7 +7,7 @@ import torch.nn.functional as F
 
 from mmssl_ext.registry import MODELS
 
-from .utils import check_features, check_temperature, compute_dtype
+from .utils import check_features, check_temperature, check_unit_norm, compute_dtype
 
 __all__ = ['DDMLoss', 'ddm_loss']
 
@@ -63,9 +63,10 @@ class DDMLoss(nn.Module):
         Returns:
             torch.Tensor: Scalar loss.
         """
-        check_features(weak, 'weak')
-        check_features(strong, 'strong')
-        check_features(candidates, 'candidates', ndim=2)
+        check_features(weak, 'weak', normalized=False)
+        check_features(strong, 'strong', normalized=False)
+        check_features(candidates, 'candidates', ndim=2, normalized=False)
+        check_unit_norm({'weak': weak, 'strong': strong, 'candidates': candidates})  # one host read
         if weak.shape[0] != strong.shape[0]:
             raise ValueError(f'`weak` and `strong` must share B, got {tuple(weak.shape)} and {tuple(strong.shape)}.')
         dtype = compute_dtype(weak, strong, candidates)

@@ -12,7 +12,7 @@ from mmssl_ext.registry import MODELS
 from .contrast_set import build_contrast_set
 from .contrastive_kernel import contrastive_log_softmax
 from .sample_selection import kept_mean, selection_masks
-from .utils import check_features, check_temperature, compute_dtype, gather_batch
+from .utils import NORM_ATOL, check_features, check_temperature, check_unit_norm, compute_dtype, gather_batch
 
 __all__ = ['InfoNCELoss']
 
@@ -88,29 +88,35 @@ class InfoNCELoss(nn.Module):
         Returns:
             torch.Tensor: Scalar loss.
         """
-        check_features(features, min_views=2, normalized=check_norm)
+        check_features(features, min_views=2, normalized=check_norm and queue is None and extra_negatives is None)
         if queue is None and extra_negatives is None:
-            return self.loss_weight * self._nt_xent(features, keep, exclude)
+            return self.loss_weight * self._nt_xent(features, keep, exclude, 1 + NORM_ATOL if check_norm else None)
         if keep is not None or exclude is not None:
             raise ValueError('`keep` and `exclude` apply to the NT-Xent form only (no queue, no extra negatives).')
         if features.shape[1] != 2:
             raise ValueError(f'The queue form needs features [B, 2, D] (query, key), got {tuple(features.shape)}.')
         if queue is not None:
-            check_features(queue, 'queue', ndim=2, normalized=check_norm)
+            check_features(queue, 'queue', ndim=2, normalized=False)
             if queue.shape[1] != features.shape[2]:
                 raise ValueError(f'`queue` must be [K, {features.shape[2]}], got {tuple(queue.shape)}.')
         if extra_negatives is not None:
             # S = 0 is valid: MoCHiMixer returns [B, 0, D] before its start epoch
-            check_features(extra_negatives, 'extra_negatives', min_views=0, normalized=check_norm)
+            check_features(extra_negatives, 'extra_negatives', min_views=0, normalized=False)
             if extra_negatives.shape[0] != features.shape[0] or extra_negatives.shape[2] != features.shape[2]:
                 raise ValueError(
                     f'`extra_negatives` must be [B, S, D] = [{features.shape[0]}, S, {features.shape[2]}], '
                     f'got {tuple(extra_negatives.shape)}.'
                 )
+        if check_norm:  # one host read for the three fields
+            check_unit_norm({'features': features, 'queue': queue, 'extra_negatives': extra_negatives})
         return self.loss_weight * self._queue_form(features, queue, extra_negatives)
 
     def _nt_xent(
-        self, features: torch.Tensor, keep: Optional[torch.Tensor], exclude: Optional[torch.Tensor]
+        self,
+        features: torch.Tensor,
+        keep: Optional[torch.Tensor],
+        exclude: Optional[torch.Tensor],
+        max_norm: Optional[float],
     ) -> torch.Tensor:
         cs = build_contrast_set(features, gather_distributed=self.gather_distributed)
         masks = cs.masks()
@@ -118,7 +124,9 @@ class InfoNCELoss(nn.Module):
         if keep is not None or exclude is not None:
             dropped, row_keep, _ = selection_masks(cs, keep, exclude, self.gather_distributed)
             masks = cs.masks(false_negatives=dropped, false_negative_mode='eliminate')
-        rows = contrastive_log_softmax(cs.anchors, cs.contrast, masks, self.temperature, chunk_size=self.chunk_size)
+        rows = contrastive_log_softmax(
+            cs.anchors, cs.contrast, masks, self.temperature, chunk_size=self.chunk_size, max_norm=max_norm
+        )
         loss = kept_mean(rows, row_keep, self.gather_distributed)
         return loss * features.shape[1] if self.reduction == 'sum' else loss
 

@@ -37,6 +37,11 @@ class PairMasks:
             ``-1`` padded. Defaults to None.
         false_negative_mode (str): ``'attract'`` adds them to the positives, ``'eliminate'`` removes them
             from the denominator. Defaults to 'attract'.
+        num_keys (int, optional): A host-side fact: the keys are dense ids in ``[0, num_keys)`` (sample ids), so
+            the kernels need no ``unique`` (a device sync). Defaults to None (unknown).
+        same_keys (bool): A host-side fact: anchors are the contrast rows (``anchor_keys`` equal to
+            ``contrast_keys`` and ``self_index`` is ``arange(M)``), so no device comparison is needed to use the
+            symmetry. Defaults to False (unknown: checked on the device where needed).
     """
 
     def __init__(
@@ -50,6 +55,8 @@ class PairMasks:
         denominator: str = 'all',
         false_negatives: Optional[torch.Tensor] = None,
         false_negative_mode: str = 'attract',
+        num_keys: Optional[int] = None,
+        same_keys: bool = False,
     ) -> None:
         if (explicit is None) == (anchor_keys is None):
             raise ValueError('PairMasks needs exactly one of `explicit` and `anchor_keys`.')
@@ -68,6 +75,8 @@ class PairMasks:
         self.denominator = denominator
         self.false_negatives = false_negatives
         self.false_negative_mode = false_negative_mode
+        self.num_keys = None if explicit is not None else num_keys
+        self.same_keys = explicit is None and bool(same_keys)
 
     def block(self, start: int, end: int, num_cols: int, dtype: torch.dtype) -> Tuple[torch.Tensor, torch.Tensor]:
         """Masks of anchor rows ``start:end``.

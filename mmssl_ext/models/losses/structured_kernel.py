@@ -44,12 +44,16 @@ class StructuredTerms:
     def __init__(self, masks: PairMasks, anchors: torch.Tensor, contrast: torch.Tensor) -> None:
         num_a, num_c = anchors.shape[0], contrast.shape[0]
         device = anchors.device
-        keys, inverse = torch.unique(torch.cat([masks.anchor_keys, masks.contrast_keys]), return_inverse=True)
-        aid, cid = inverse[:num_a], inverse[num_a:]
-        num_keys = keys.shape[0]
+        if masks.num_keys is not None:
+            # dense keys in [0, num_keys) (sample ids): no unique(), whose output size needs a device sync
+            aid, cid, num_keys = masks.anchor_keys, masks.contrast_keys, masks.num_keys
+        else:
+            keys, inverse = torch.unique(torch.cat([masks.anchor_keys, masks.contrast_keys]), return_inverse=True)
+            aid, cid = inverse[:num_a], inverse[num_a:]
+            num_keys = keys.shape[0]
         self.aid, self.cid, self.num_keys = aid, cid, num_keys
         key_sum = contrast.new_zeros(num_keys, contrast.shape[1]).index_add_(0, cid, contrast)
-        count = torch.bincount(cid, minlength=num_keys)
+        count = torch.zeros(num_keys, dtype=torch.long, device=device).index_add_(0, cid, torch.ones_like(cid))
         pos_vec = key_sum[aid]
         n_pos = count[aid].clone()
         rows = torch.arange(num_a, device=device)
@@ -62,8 +66,10 @@ class StructuredTerms:
         self.self_idx, self.self_match = self_idx, self_match
         # sparse extra positives (FNC attract) and sparse exclusions from the denominator
         extra_rows = extra_cols = None
-        ex_rows = [rows[has_self]]
-        ex_cols = [self_idx[has_self]]
+        if masks.same_keys:  # self_index is arange: every row excludes itself, no boolean indexing
+            ex_rows, ex_cols = [rows], [self_idx]
+        else:
+            ex_rows, ex_cols = [rows[has_self]], [self_idx[has_self]]
         fn = masks.false_negatives
         if fn is not None and fn.numel() > 0:
             r = rows[:, None].expand_as(fn)
@@ -88,14 +94,18 @@ class StructuredTerms:
         self.pos_vec, self.n_pos = pos_vec, n_pos
         # the excluded set is symmetric when anchors are the contrast rows with the same keys and only self
         # and same-key entries are excluded (not FNC's eliminated columns)
-        self.symmetric = (
-            num_a == num_c
-            and torch.equal(masks.anchor_keys, masks.contrast_keys)
-            and masks.self_index is not None
-            and torch.equal(self_idx, rows)
-            and not (fn is not None and fn.numel() > 0 and masks.false_negative_mode == 'eliminate')
+        eliminated = fn is not None and fn.numel() > 0 and masks.false_negative_mode == 'eliminate'
+        self.symmetric = not eliminated and (
+            masks.same_keys
+            or (
+                num_a == num_c
+                and masks.self_index is not None
+                and torch.equal(masks.anchor_keys, masks.contrast_keys)
+                and torch.equal(self_idx, rows)
+            )
         )
         self.num_cols = num_c
+        self.num_rows = num_a
 
     @staticmethod
     def _positive_pairs(
@@ -116,6 +126,8 @@ class StructuredTerms:
 
     def excluded(self, start: int, end: int) -> Tuple[torch.Tensor, torch.Tensor]:
         """Excluded (row - start, col) entries of rows ``start:end``."""
+        if start <= 0 and end >= self.num_rows:  # all rows: no searchsorted read-back
+            return self.ex_rows - start, self.ex_cols
         lo = int(torch.searchsorted(self.ex_rows, start))
         hi = int(torch.searchsorted(self.ex_rows, end))
         return self.ex_rows[lo:hi] - start, self.ex_cols[lo:hi]
@@ -124,8 +136,8 @@ class StructuredTerms:
         """``sum_{r: c in P(r)} h_r`` for every contrast column ``c`` (``h``: ``[M, D]``)."""
         per_key = h.new_zeros(self.num_keys, h.shape[1]).index_add_(0, self.aid, h)
         out = per_key[self.cid]
-        if self.self_match.any():
-            out.index_add_(0, self.self_idx[self.self_match], -h[self.self_match])
+        # rows without a self match add zero at a clamped index: no boolean indexing
+        out.index_add_(0, self.self_idx.clamp(min=0), -h * self.self_match[:, None].to(h.dtype))
         if self.extra_rows is not None and self.extra_rows.numel() > 0:
             out.index_add_(0, self.extra_cols, h[self.extra_rows])
         return out

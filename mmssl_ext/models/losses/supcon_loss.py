@@ -11,7 +11,7 @@ from mmssl_ext.registry import MODELS
 from .contrast_set import build_contrast_set
 from .contrastive_kernel import contrastive_log_softmax
 from .per_positive_kernel import per_positive_log_softmax
-from .utils import check_features, check_labels, check_temperature
+from .utils import NORM_ATOL, check_features, check_labels, check_temperature
 
 __all__ = ['SupConLoss']
 
@@ -106,7 +106,13 @@ class SupConLoss(nn.Module):
         masks = cs.masks()
         if self.denominator_mode == 'all':
             rows = contrastive_log_softmax(
-                cs.anchors, cs.contrast, masks, self.temperature, mode=self.summation, chunk_size=self.chunk_size
+                cs.anchors,
+                cs.contrast,
+                masks,
+                self.temperature,
+                mode=self.summation,
+                chunk_size=self.chunk_size,
+                max_norm=1 + NORM_ATOL,  # checked above
             )
         else:
             omega = 1.0 if self.denominator_mode == 'one_positive' else 0.0

@@ -11,14 +11,16 @@ Conventions used by every loss in this package:
   which underflows at small temperatures.
 """
 
-from typing import Optional, Tuple
+from typing import Dict, Optional, Tuple
 
 import torch
 
 from ..utils import all_gather_no_grad, all_gather_with_grad, rank_offset
 
 __all__ = [
+    'NORM_ATOL',
     'check_features',
+    'check_unit_norm',
     'check_labels',
     'check_temperature',
     'flatten_views',
@@ -30,12 +32,16 @@ __all__ = [
 ]
 
 
+NORM_ATOL = 1e-3
+"""Tolerance of the unit-norm check: features that pass it have norms of at most ``1 + NORM_ATOL``."""
+
+
 def check_features(
     features: torch.Tensor,
     name: str = 'features',
     ndim: int = 3,
     normalized: bool = True,
-    atol: float = 1e-3,
+    atol: float = NORM_ATOL,
     min_views: int = 1,
 ) -> None:
     """Validate a feature tensor and raise a ``ValueError`` naming the field otherwise.
@@ -57,13 +63,31 @@ def check_features(
         raise ValueError(f'`{name}` must be a floating tensor, got {features.dtype}.')
     if ndim == 3 and features.shape[1] < min_views:
         raise ValueError(f'`{name}` needs at least {min_views} views (dim 1), got shape {tuple(features.shape)}.')
-    if normalized and features.numel() > 0:
-        norms = features.detach().float().norm(dim=-1)
-        worst = (norms - 1).abs().max().item()
-        if worst > atol:
+    if normalized:
+        check_unit_norm({name: features}, atol)
+
+
+def check_unit_norm(fields: Dict[str, Optional[torch.Tensor]], atol: float = NORM_ATOL) -> None:
+    """Raise a ``ValueError`` naming the first field whose rows are not L2-normalised.
+
+    The largest deviations of all fields are read back to the host together: one device sync per call,
+    whatever the number of fields.
+
+    Args:
+        fields (Dict[str, torch.Tensor]): Field name -> tensor (None and empty tensors are skipped).
+        atol (float): Tolerance on ``|norm - 1|``. Defaults to NORM_ATOL.
+    """
+    names = [n for n, t in fields.items() if t is not None and t.numel() > 0]
+    if not names:
+        return
+    worst = torch.stack([(fields[n].detach().float().norm(dim=-1) - 1).abs().max() for n in names])
+    if worst.max().item() <= atol:  # the one host read of a passing check
+        return
+    for name, value in zip(names, worst.tolist()):
+        if value > atol:
             raise ValueError(
                 f'`{name}` must be L2-normalised along the last dim (|norm - 1| <= {atol}), '
-                f'got a deviation of {worst:.3g}; apply F.normalize(x, dim=-1) in the model.'
+                f'got a deviation of {value:.3g}; apply F.normalize(x, dim=-1) in the model.'
             )
 
 

@@ -6,6 +6,7 @@ from .checked_pretrained import CheckedPretrainedInit, PretrainedKeysError, sele
 from .cpu_sync_bn import CPUSyncBatchNorm, convert_cpu_sync_batchnorm
 from .frechet import frechet_distance
 from .gather import all_gather_no_grad, all_gather_with_grad, rank_offset
+from .host_steps_ema import HostStepsEMA
 
 __all__ = [
     'all_gather_with_grad',
@@ -18,4 +19,5 @@ __all__ = [
     'CheckedPretrainedInit',
     'PretrainedKeysError',
     'select_state_dict',
+    'HostStepsEMA',
 ]
