@@ -7,6 +7,7 @@ import torch
 from mmpretrain.datasets.transforms import GaussianBlur
 from PIL import Image, ImageFilter
 
+from mmssl_ext.models.batch_augments.functional import blur
 from mmssl_ext.models.batch_augments.functional.blur import gaussian_blur
 
 
@@ -87,6 +88,29 @@ def test_blur_box_wider_than_image_equals_pil(size):
     sigma = torch.tensor([0.1, 0.8, 1.5, 2.0, 3.3, 7.0, 15.0, 40.0])
     images = np.random.default_rng(2).integers(0, 256, (len(sigma), *size, 3), dtype=np.uint8)
     assert_same(gaussian_blur(to_tensor(images), sigma), pil_blur(images, sigma.tolist()))
+
+
+@pytest.mark.parametrize(
+    'schedule',
+    [
+        dict(_CPU_CHUNK_ELEMENTS=1600),  # chunks of 4 samples, the last one shorter
+        dict(_CPU_SINGLE_BLOCK_ELEMENTS=0, _CPU_LARGE_CHUNK_ELEMENTS=3000, _CPU_BLOCK_ELEMENTS=300),  # row blocks
+        dict(_CPU_SINGLE_BLOCK_ELEMENTS=0, _CPU_LARGE_CHUNK_ELEMENTS=1, _CPU_BLOCK_ELEMENTS=1),  # 1 sample, 1 row
+        'device',  # the schedule of non-CPU devices: one chunk, one block, cumsum
+    ],
+    ids=['chunks', 'row-blocks', 'single-rows', 'device'],
+)
+def test_blur_schedules_equal_pil(monkeypatch, schedule):
+    if schedule == 'device':
+        monkeypatch.setattr(blur, '_schedule', lambda shape, device: (shape[0], shape[3], shape[2], False))
+    else:
+        for name, value in schedule.items():
+            monkeypatch.setattr(blur, name, value)
+    sigma = torch.cat([torch.linspace(0.0, 2.5, 26), torch.tensor([3.0, 4.7, 8.5, 30.0])])
+    images = np.random.default_rng(11).integers(0, 256, (len(sigma), 13, 10, 3), dtype=np.uint8)
+    assert_same(gaussian_blur(to_tensor(images), sigma), pil_blur(images, sigma.tolist()))
+    gray = images[:7, :, :, 0]
+    assert_same(gaussian_blur(to_tensor(gray), sigma[-7:]), pil_blur(gray, sigma[-7:].tolist()))
 
 
 def test_blur_one_channel_equals_pil_l_mode():

@@ -165,6 +165,15 @@ def test_hsv_conversions_equal_pil_for_all_triples():
     assert_same(color._hsv_to_rgb(as_tensor), to_tensor(as_rgb[None]))
 
 
+def test_hue_equals_mmcv_pillow_for_all_colours():
+    # The rotation fused with both conversions (and the uint8 arithmetic around the lookups), on every colour.
+    cube = colour_cube()
+    as_tensor = to_tensor(cube[None])
+    for shift in (0.25, -0.4, 0.5, -1 / 255):
+        expected = reference(bgr_hue, cube[None], [shift])
+        assert_same(color.adjust_hue(as_tensor, torch.tensor([shift])), expected)
+
+
 @pytest.mark.parametrize('rgb_weights', [(0.2989, 0.587, 0.114), (1.0, 1.0, 1.0), (0.3, 0.59, 0.11), (2, 0, 1)])
 def test_to_grayscale_equals_mmcv_random_grayscale(rgb_weights):
     transform = RandomGrayscale(prob=1.0, keep_channels=True, channel_weights=tuple(reversed(rgb_weights)))

@@ -32,6 +32,20 @@ def spread_indices(total: int, size: int) -> List[int]:
     return [int(i * total / size) for i in range(size)]
 
 
+def _subset(dataset: BaseDataset, indices: List[int]) -> BaseDataset:
+    """``dataset.get_subset(indices)`` without MMEngine's stale deepcopy memo.
+
+    ``BaseDataset._copy_without_annotation(self, memo=dict())`` (mmengine 0.10) keeps its memo as a mutable default
+    argument, shared by every subset made in the process. Once an object in it is freed, a new object that gets
+    the same id is "copied" as the stale one: a transform of a later pipeline came back as an old dataset. The
+    memo is emptied before each copy.
+    """
+    defaults = BaseDataset._copy_without_annotation.__defaults__
+    if defaults and isinstance(defaults[0], dict):
+        defaults[0].clear()
+    return dataset.get_subset(indices)
+
+
 def build_eval_dataloader(loader_cfg: Union[dict, object], size: Optional[int] = None, seed: Optional[int] = 0):
     """Build an evaluation dataloader, optionally on an evenly spread subset of ``size`` samples.
 
@@ -52,5 +66,5 @@ def build_eval_dataloader(loader_cfg: Union[dict, object], size: Optional[int] =
             dataset = DATASETS.build(dataset)
     if not isinstance(dataset, BaseDataset):
         raise TypeError(f'build_eval_dataloader: subsets need an MMEngine BaseDataset, got {type(dataset).__name__}')
-    cfg['dataset'] = dataset.get_subset(spread_indices(len(dataset), size))
+    cfg['dataset'] = _subset(dataset, spread_indices(len(dataset), size))
     return Runner.build_dataloader(cfg, seed=seed)

@@ -23,15 +23,13 @@ backends do it), vectorised over the batch with per-sample radii and without any
 sum of pixel ``i`` is the difference ``X[i + r] - Y[i - r - 1]`` of two per-sample sequences built from prefix sums
 (``X[k] = ww P[k] + fw in[k + 1]`` and ``Y[k] = ww P[k] - fw in[k]``), picked at per-sample offsets; indices beyond
 the edges are clamped and the replicated edge pixels added back (their contribution is linear in the overshoot), so
-any radius (even one wider than the image) is handled. The rounding offset is folded into the prefix sums (``c``
-added to every term, with ``c (2 r + 1) = offset`` modulo ``2**32``; ``2 r + 1`` is odd, hence invertible), and the
-pixels are stored centred (``x - 128``) between passes, so that the true result of every pass,
-``(sum + 2**23) >> 24 - 128``, lies in the int32 range and comes out of an arithmetic shift.
+any radius (even one wider than the image) is handled. The pixels are stored centred (``x - 128``) between passes,
+so that the true result of every pass, ``(sum + 2**23 >> 24) - 128``, comes out of an int32 arithmetic shift.
 
-The data is laid out with the blurred axis first, ``(L, B, M)`` (one pass along the width on the transposed image,
-then one along the height), so that the prefix sums are row additions and the per-sample offsets are row gathers.
-On the CPU the rows are processed in blocks that stay in the cache: each block of a pass's output is computed and
-immediately fed into the next pass, so only the ``X``/``Y`` sequences travel through memory.
+The data is laid out with the blurred axis first, ``(L, n, M)`` (the passes along the width on the transposed image,
+then those along the height), so that the prefix sums are row additions and the per-sample offsets are row gathers.
+On the CPU the batch is processed in chunks of samples (and large images in blocks of rows) sized for the cache, each
+block of a pass's output feeding the next pass at once; on other devices the whole batch is one chunk and one block.
 """
 
 from typing import Callable, Tuple
@@ -48,8 +46,13 @@ _CENTRE = 128
 # For an integer 0 <= x < 2**23, the float32 2**23 + x has the int32 bits _FLOAT_INT_BITS + x.
 _FLOAT_INT_BASE = float(1 << 23)
 _FLOAT_INT_BITS = 0x4B000000
-# Elements of one block of rows on the CPU: the few block-sized int32 temporaries then fit in the L2 cache.
-_CPU_BLOCK_ELEMENTS = 1 << 16
+# CPU work sizes (in int32 elements): images up to _CPU_SINGLE_BLOCK_ELEMENTS values are blurred in chunks of about
+# _CPU_CHUNK_ELEMENTS values, all rows at once; larger ones in chunks of about _CPU_LARGE_CHUNK_ELEMENTS values, in
+# blocks of about _CPU_BLOCK_ELEMENTS values.
+_CPU_SINGLE_BLOCK_ELEMENTS = 1 << 18
+_CPU_CHUNK_ELEMENTS = 1 << 16
+_CPU_LARGE_CHUNK_ELEMENTS = 1 << 19
+_CPU_BLOCK_ELEMENTS = 1 << 15
 
 
 def _box_params(sigma: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -74,136 +77,258 @@ def _box_params(sigma: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor, torch.
     return r, ww, fw
 
 
-def _inverse_mod_2_32(odd: torch.Tensor) -> torch.Tensor:
-    """The int32 inverse modulo ``2**32`` of an odd int32 tensor (Newton's iteration, 3 -> 48 correct bits)."""
-    inverse = odd.clone()  # odd * odd = 1 modulo 8
-    for _ in range(4):
-        inverse = inverse * (2 - odd * inverse)
-    return inverse
-
-
 def _to_int32(value: torch.Tensor) -> torch.Tensor:
     """Reduce an int64 tensor modulo ``2**32`` into the int32 range (two's complement)."""
     return (value & 0xFFFFFFFF).sub_(((value >> 31) & 1) << 32).to(torch.int32)
 
 
-class _AxisBlur:
-    """The 3 box passes along dim 0 of ``(L, B, M)`` int32 data, per-sample ``(r, ww, fw)``.
+def _scan_steps(rows: torch.Tensor, carry: bool) -> list:
+    """In-place ops ``(dst, src)`` (``dst.add_(src)`` in order) that turn ``rows[1:]`` into its prefix sums along dim 0.
 
-    Conventions (all int32 modulo ``2**32``): ``u[k] = ww y[k] + c``, ``W[k] = u[0] + ... + u[k]``,
-    ``X[k] = W[k] + fw y[k + 1]`` (``y[L] = y[L - 1]``) stored at row ``k + 1`` of ``x_buf`` and
-    ``Y[k] = W[k] - fw y[k]`` stored at row ``k + 1`` of ``y_buf`` (``Y[-1] = -fw y[0]`` at row 0). With ``hi =
-    min(i + r, L - 1)``, ``lo = max(i - r - 1, -1)``, ``tail = i + r - hi`` and ``head = lo - (i - r - 1)``, pixel
-    ``i`` of the pass is ``X[hi] - Y[lo] + tail (ww y[L - 1] + c) + head (ww y[0] + c)``: the weighted window sum
-    with replicated edges plus ``(2 r + 1) c = offset``.
+    With ``carry``, ``rows[0]`` is added to all of them. A two-level scheme (prefix sums within groups of about
+    ``sqrt(len)`` rows, then of the group totals, then the carries into the groups) needs about ``2 sqrt(len)``
+    ops instead of ``len``.
+    """
+    body = rows[1:]
+    length = body.shape[0]
+    steps = [(body[0], rows[0])] if carry else []
+    size = max(1, round(length**0.5))
+    groups = length // size
+    if groups < 2 or size < 2:
+        steps += [(body[k], body[k - 1]) for k in range(1, length)]
+        return steps
+    grid = body[: groups * size].view(groups, size, *body.shape[1:])
+    steps += [(grid[:, k], grid[:, k - 1]) for k in range(1, size)]
+    steps += [(grid[g, -1], grid[g - 1, -1]) for g in range(1, groups)]
+    steps.append((grid[1:, :-1], grid[:-1, -1:]))
+    steps += [(body[k], body[k - 1]) for k in range(groups * size, length)]
+    return steps
+
+
+class _AxisBlur:
+    """The 3 box passes along dim 0 of ``(L, n, M)`` int32 chunks of a batch, with per-sample ``(r, ww, fw)``.
+
+    Conventions (all int32 modulo ``2**32``): ``W[k] = ww (y[0] + ... + y[k])`` (``W[-1] = 0``),
+    ``X[k] = W[k] + fw y[k + 1]`` (``y[L] = y[L - 1]``) and ``Y[k] = W[k] - fw y[k]`` (``y[-1] = y[0]``). With
+    ``hi = min(i + r, L - 1)``, ``lo = max(i - r - 1, -1)``, ``tail = i + r - hi`` and ``head = lo - (i - r - 1)``,
+    ``X[hi] - Y[lo] + tail ww y[L - 1] + head ww y[0]`` is the weighted window sum of pixel ``i`` with replicated
+    edges (beyond the edges the sequences grow linearly). Row ``j`` of a ``(L + 2, 2, n, M)`` buffer holds
+    ``(X[j - 2], Y[j - 1])``, so that one op builds both from ``W[j - 2], W[j - 1]`` and ``y[j - 1]`` and one
+    gather picks both.
 
     The first pass reads the pixels ``x`` stored as ``x + bias``, the others read them centred (``x - 128``); every
     pass writes them centred. A bias ``e`` adds ``e (n ww + 2 fw) = e (2**24 - deficit)`` to the window sum, which the
-    offset takes back.
+    per-sample offset takes back together with the rounding ``2**23``.
+
+    The rows are processed in blocks: each block of a pass's output feeds the next pass at once (with several blocks
+    the even and odd passes use separate ``X``/``Y`` buffers). The work buffers are allocated once, for chunks of up to
+    ``chunk`` samples.
+
+    Args:
+        length (int): L, the number of rows (pixels along the blurred axis).
+        cols (int): M, the values per sample in a row.
+        box (tuple): The per-sample ``(r, ww, fw)`` of :func:`_box_params`, ``(B,)`` each.
+        bias (int): The bias of the first pass's input.
+        chunk (int): The largest number of samples n of a chunk.
+        block_rows (int): Rows per block.
+        scan_rows (bool): Whether the prefix sums are in-place row additions (:func:`_scan_steps`) rather than
+            ``cumsum``.
     """
 
     def __init__(
         self,
         length: int,
-        batch: int,
         cols: int,
         box: Tuple[torch.Tensor, torch.Tensor, torch.Tensor],
         bias: int,
+        chunk: int,
         block_rows: int,
         scan_rows: bool,
     ) -> None:
         r, ww, fw = box
         device = r.device
-        self.length, self.batch, self.cols = length, batch, cols
+        self.length, self.cols = length, cols
+        self.block_rows = max(1, min(block_rows, length))
         pos = torch.arange(length, device=device).view(length, 1)
-        sample = torch.arange(batch, device=device).view(1, batch)
-        radius = r.view(1, batch)
+        radius = r.view(1, -1)
         hi = (pos + radius).clamp(max=length - 1)
         lo = (pos - radius - 1).clamp(min=-1)
-        self.x_index = ((hi + 1) * batch + sample).view(-1)
-        self.y_index = ((lo + 1) * batch + sample).view(-1)
-        self.tail = _to_int32(pos + radius - hi).view(length, batch, 1)
-        self.head = _to_int32(lo - (pos - radius - 1)).view(length, batch, 1)
-
-        rows = self.block_rows = max(1, min(block_rows, length))
-        weight = _ONE - (2 * r + 1) * ww - 2 * fw  # the deficit, 0 or 1
-        weight = _ONE - weight
-        inverse = _inverse_mod_2_32(_to_int32(2 * r + 1))
+        # Rows of the (L + 2, 2, n, M) buffer (times n, plus the sample) of X[hi] and Y[lo].
+        self.rows_index = torch.stack([(hi + 2) * 2, (lo + 1) * 2 + 1], dim=1)  # (L, 2, B)
+        self.edge_counts = _to_int32(torch.stack([pos + radius - hi, lo - (pos - radius - 1)]))  # (2, L, B)
+        weight = _ONE - (_ONE - (2 * r + 1) * ww - 2 * fw)  # n ww + 2 fw = 2**24 - deficit
         # The output's true value, (sum + 2**23) - 2**31 with sum over the x, is the computed sum + offset.
-        self.shift = []
-        for p in range(_PASSES):
-            offset = _to_int32(_HALF + (1 << 31) - (bias if p == 0 else -_CENTRE) * weight)
-            self.shift.append((offset * inverse).view(1, batch, 1).expand(rows, batch, cols).contiguous())
-        self.ww = _to_int32(ww).view(1, batch, 1)
-        self.fw = _to_int32(fw).view(1, batch, 1)
-        self.neg_fw = -self.fw
-
+        offsets = [_HALF + (1 << 31) - (bias if p == 0 else -_CENTRE) * weight for p in range(_PASSES)]
+        self.params = _to_int32(torch.stack([ww, fw, -fw, *offsets]))  # (3 + passes, B)
         int32 = dict(dtype=torch.int32, device=device)
-        self.bufs = [
-            (torch.empty(length + 1, batch, cols, **int32), torch.empty(length + 1, batch, cols, **int32))
-            for _ in range(2)
-        ]
-        self.sums = torch.empty(rows, batch, cols, **int32)
-        self.sum_rows = self.sums.unbind(0)
-        self.gathered = torch.empty(2, rows * batch, cols, **int32)
-        self.carry = torch.empty(batch, cols, **int32)
-        self.first = torch.empty(_PASSES, 1, batch, cols, **int32)
-        self.last = torch.empty(_PASSES, 1, batch, cols, **int32)
-        self.scan_rows = scan_rows and rows > 1
+        rows = self.block_rows
+        self.single_block = rows == length
+        seq_size = (length + 2) * 2 * chunk * cols
+        self.seq_bufs = [torch.empty(seq_size, **int32) for _ in range(1 if self.single_block else 2)]
+        self.sums_buf = torch.empty((rows + 1) * chunk * cols, **int32)
+        self.gathered_buf = torch.empty(rows * 2 * chunk * cols, **int32)
+        self.edges_buf = torch.empty(2 * 2 * chunk * cols, **int32)
+        self.index_buf = torch.empty(length * 2 * chunk, dtype=torch.int64, device=device)
+        self.counts_buf = torch.empty(2 * length * chunk, **int32)
+        self.params_buf = torch.empty(self.params.shape[0] * chunk, **int32)
+        self.scan_rows = scan_rows
+        self.layouts = {}
 
-    def _prefix(self, y: torch.Tensor, k0: int, p: int) -> None:
-        """Build rows ``k0 .. k0 + len(y) - 1`` of pass ``p``'s ``X``, ``Y`` from the input rows ``y``."""
-        n, length = y.shape[0], self.length
-        x_buf, y_buf = self.bufs[p % 2]
-        sums = self.sums[:n]
-        torch.addcmul(self.shift[p][:n], y, self.ww, out=sums)
-        if k0 == 0:
-            self.first[p].copy_(sums[:1])
-            torch.mul(y[:1], self.neg_fw, out=y_buf[:1])
-        else:
-            sums[0].add_(self.carry)
-            torch.addcmul(self.carry, y[0], self.fw[0], out=x_buf[k0])
+    def _layout(self, n: int) -> dict:
+        """The views of the work buffers for a chunk of n samples (built once per n)."""
+        if n in self.layouts:
+            return self.layouts[n]
+        length, cols, rows = self.length, self.cols, self.block_rows
+        row = n * cols
+        seqs = [buf[: (length + 2) * 2 * row].view(length + 2, 2, n, cols) for buf in self.seq_bufs]
+        if len(seqs) == 1:
+            seqs = seqs * 2
+        sums = self.sums_buf[: (rows + 1) * row].view(rows + 1, n, cols)
+        sum_rows = sums.unbind(0)
+        # (first, last) = (ww y[0], ww y[L - 1]) of the two pass parities (first is sums[1] with a single block).
+        edges = [tuple(pair.unbind(0)) for pair in self.edges_buf[: 4 * row].view(2, 2, 1, n, cols).unbind(0)]
+        if self.single_block:
+            edges = [(sums[1:2], last) for _, last in edges]
+        # Gather order (row, X / Y, sample) per block; (X / Y, row, sample) with a single block, whose output (the X
+        # part) is then contiguous.
+        index = self.index_buf[: length * 2 * n].view(length, 2, n)
+        if self.single_block:
+            index = index.view(2, length, n).transpose(0, 1)
+        counts = self.counts_buf[: 2 * length * n].view(2, length, n, 1)
+        params = self.params_buf[: self.params.shape[0] * n].view(-1, 1, n, 1)
+        blocks = []
+        for k0 in range(0, length, rows):
+            k1 = min(k0 + rows, length)
+            m = k1 - k0
+            gathered = self.gathered_buf[: m * 2 * row]
+            if self.single_block:
+                gathered = gathered.view(2, m, n, cols).transpose(0, 1)
+                block_index = index.transpose(0, 1).reshape(-1)  # a view: the buffer is (2, L, n)
+            else:
+                gathered = gathered.view(m, 2, n, cols)
+                block_index = index[k0:k1].view(-1)
+            out = gathered[:, 0]
+            blocks.append(
+                dict(
+                    k0=k0,
+                    k1=k1,
+                    index=block_index,
+                    gathered=self.gathered_buf[: m * 2 * row].view(-1, cols),
+                    out=out,
+                    out_views=self._views(out),
+                    other=gathered[:, 1],
+                    tail=counts[0, k0:k1],
+                    head=counts[1, k0:k1],
+                    sums=sums[1 : m + 1],
+                    all_sums=sums[: m + 1],
+                    scan=_scan_steps(sums[: m + 1], carry=k0 > 0),
+                    pairs=sums.as_strided((m, 2, n, cols), (row, row, cols, 1)),
+                    dst=[seq[k0 + 1 : k1 + 1] for seq in seqs],
+                    carry=(sum_rows[0], sum_rows[m]),
+                )
+            )
+        signed_fw = params[1:3].transpose(0, 1)  # (1, 2, n, 1): (fw, -fw)
+        layout = dict(
+            seqs=seqs,
+            seq_rows=[seq.view(-1, cols) for seq in seqs],
+            sums=sums,
+            index=index,
+            counts=counts,
+            params=params,
+            ww=params[0],
+            fw=params[1],
+            neg_fw=params[2],
+            signed_fw=signed_fw,
+            offsets=params[3:],
+            edges=edges,
+            y_before=[seq[0, 1:2] for seq in seqs],
+            x_last=[seq[-1, :1] for seq in seqs],
+            blocks=blocks,
+        )
+        self.layouts[n] = layout
+        return layout
+
+    @staticmethod
+    def _views(y: torch.Tensor) -> Tuple[torch.Tensor, ...]:
+        """``y``, its first and last rows and ``y`` with a unit dim 1, the operands :meth:`_prefix` needs."""
+        return y, y[:1], y[-1:], y.unsqueeze(1)
+
+    def _prefix(self, views: Tuple[torch.Tensor, ...], lay: dict, block: dict, p: int) -> None:
+        """Build pass ``p``'s ``X``, ``Y`` from the block's input rows (:meth:`_views`; blocks in order)."""
+        y, y_first, y_last, y_pairs = views
+        sums = block['sums']
+        first, last = lay['edges'][p % 2]
+        if block['k0'] == 0:
+            torch.mul(y_first, lay['neg_fw'], out=lay['y_before'][p % 2])
+            if not self.single_block or p == 0:
+                lay['sums'][0].zero_()  # W[-1] = 0 (the carry row with several blocks)
+        torch.mul(y, lay['ww'], out=sums)
+        if block['k0'] == 0 and not self.single_block:
+            first.copy_(sums[:1])  # W[0] = ww y[0] (a view of sums[1] is enough with a single block)
         if self.scan_rows:
-            rows = self.sum_rows
-            for k in range(1, n):
-                rows[k].add_(rows[k - 1])
-        elif n > 1:
-            sums.cumsum_(0)
-        torch.addcmul(sums[:-1], y[1:], self.fw, out=x_buf[k0 + 1 : k0 + n])
-        torch.addcmul(sums, y, self.neg_fw, out=y_buf[k0 + 1 : k0 + n + 1])
-        if k0 + n == length:
-            torch.addcmul(sums[-1:], y[-1:], self.fw, out=x_buf[length:])
-            torch.addcmul(self.shift[p][:1], y[-1:], self.ww, out=self.last[p])
+            for dst, src in block['scan']:
+                dst.add_(src)
         else:
-            self.carry.copy_(sums[-1])
-
-    def _output(self, i0: int, i1: int, p: int) -> torch.Tensor:
-        """Rows ``i0 .. i1 - 1`` of pass ``p``'s centred output (a view of a temporary), ``(i1 - i0, B, M)`` int32."""
-        x_buf, y_buf = self.bufs[p % 2]
-        batch = self.batch
-        n = (i1 - i0) * batch
-        total, other = self.gathered[0, :n], self.gathered[1, :n]
-        torch.index_select(x_buf.view(-1, self.cols), 0, self.x_index[i0 * batch : i1 * batch], out=total)
-        torch.index_select(y_buf.view(-1, self.cols), 0, self.y_index[i0 * batch : i1 * batch], out=other)
-        total = total.sub_(other).view(i1 - i0, batch, self.cols)
-        total.addcmul_(self.tail[i0:i1], self.last[p]).addcmul_(self.head[i0:i1], self.first[p])
-        return total.bitwise_right_shift_(_ONE_BITS)
+            block['all_sums'].cumsum_(0)
+        torch.addcmul(block['pairs'], y_pairs, lay['signed_fw'], out=block['dst'][p % 2])
+        if block['k1'] == self.length:
+            torch.addcmul(sums[-1:], y_last, lay['fw'], out=lay['x_last'][p % 2])
+            torch.mul(y_last, lay['ww'], out=last)
+        else:
+            carry, last_row = block['carry']
+            carry.copy_(last_row)
 
     def __call__(
-        self, read: Callable[[int, int], torch.Tensor], write: Callable[[int, int, torch.Tensor], None]
+        self,
+        b0: int,
+        b1: int,
+        read: Callable[[int, int], torch.Tensor],
+        write: Callable[[int, int, torch.Tensor], None],
     ) -> None:
-        """Run the passes: ``read(k0, k1)`` gives input rows ``k0 .. k1 - 1``, ``write(i0, i1, rows)`` takes output."""
-        rows = self.block_rows
-        blocks = [(k, min(k + rows, self.length)) for k in range(0, self.length, rows)]
-        for k0, k1 in blocks:
-            self._prefix(read(k0, k1), k0, 0)
+        """Blur samples ``b0 .. b1 - 1`` (a chunk of n <= ``chunk`` samples).
+
+        ``read(k0, k1)`` gives their int32 input rows ``k0 .. k1 - 1``, ``(k1 - k0, n, M)``; ``write(i0, i1, rows)``
+        takes the centred int32 output rows, a temporary that ``write`` may modify.
+        """
+        n = b1 - b0
+        lay = self._layout(n)
+        lay['params'].view(-1, n).copy_(self.params[:, b0:b1])
+        lay['counts'].view(2, -1, n).copy_(self.edge_counts[:, :, b0:b1])
+        torch.add(torch.arange(n, device=self.params.device), self.rows_index[:, :, b0:b1], alpha=n, out=lay['index'])
+        blocks = lay['blocks']
+        for block in blocks:
+            self._prefix(self._views(read(block['k0'], block['k1'])), lay, block, 0)
         for p in range(_PASSES):
-            for i0, i1 in blocks:
-                out = self._output(i0, i1, p)
+            rows = lay['seq_rows'][p % 2]
+            first, last = lay['edges'][p % 2]
+            offset = lay['offsets'][p]
+            for block in blocks:
+                torch.index_select(rows, 0, block['index'], out=block['gathered'])
+                out = block['out'].sub_(block['other'])
+                out.addcmul_(block['tail'], last).addcmul_(block['head'], first).add_(offset)
+                out.bitwise_right_shift_(_ONE_BITS)
                 if p < _PASSES - 1:
-                    self._prefix(out, i0, p + 1)
+                    self._prefix(block['out_views'], lay, block, p + 1)
                 else:
-                    write(i0, i1, out)
+                    write(block['k0'], block['k1'], out)
+
+
+def _schedule(shape: torch.Size, device: torch.device) -> Tuple[int, int, int, bool]:
+    """The work schedule of a ``(B, C, H, W)`` batch: ``(chunk, rows_w, rows_h, scan_rows)``.
+
+    These are the samples per chunk, the rows per block along W and H, and whether the prefix sums are row additions
+    (the CPU) or ``cumsum`` (other devices, which get one chunk and one block).
+    """
+    batch, channels, height, width = shape
+    if device.type != 'cpu':
+        return batch, width, height, False
+    plane = channels * height * width
+    if plane <= _CPU_SINGLE_BLOCK_ELEMENTS:
+        return min(batch, max(1, _CPU_CHUNK_ELEMENTS // plane)), width, height, True
+    chunk = min(batch, max(1, _CPU_LARGE_CHUNK_ELEMENTS // plane))
+    rows_w = max(1, _CPU_BLOCK_ELEMENTS // (chunk * channels * height))
+    rows_h = max(1, _CPU_BLOCK_ELEMENTS // (chunk * channels * width))
+    return chunk, rows_w, rows_h, True
 
 
 def _check_inputs(img: torch.Tensor, sigma: torch.Tensor) -> None:
@@ -238,37 +363,47 @@ def gaussian_blur(img: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
     batch, channels, height, width = img.shape
     device = img.device
     box = _box_params(sigma.to(device))
-    on_cpu = device.type == 'cpu'
+    img = img.contiguous()
+    out = torch.empty_like(img)
+    chunk, rows_w, rows_h, scan_rows = _schedule(img.shape, device)
+    along_w = _AxisBlur(width, channels * height, box, _FLOAT_INT_BITS, chunk, rows_w, scan_rows)
+    along_h = _AxisBlur(height, channels * width, box, -_CENTRE, chunk, rows_h, scan_rows)
+    # Per chunk: the passes along the width on (W, n, C * H) (a 2D transpose of the (n * C * H, W) image, read as the
+    # int32 bits of 2**23 + x), then along the height on (H, n, C, W).
+    work = (
+        torch.empty(chunk * channels * height * width, dtype=img.dtype, device=device),
+        torch.empty(chunk * channels * height * width, dtype=torch.int32, device=device),
+    )
+    for b0 in range(0, batch, chunk):
+        _blur_chunk(img, out, b0, min(b0 + chunk, batch), along_w, along_h, work)
+    return out
 
-    def axis(length: int, cols: int, bias: int) -> _AxisBlur:
-        rows = max(1, _CPU_BLOCK_ELEMENTS // (batch * cols)) if on_cpu else length
-        return _AxisBlur(length, batch, cols, box, bias, rows, scan_rows=on_cpu)
 
-    # Passes along the width on (W, B, C * H): one 2D transpose of the (B * C * H, W) image, read as int32 bits.
-    by_width = torch.empty(width, batch * channels * height, dtype=img.dtype, device=device)
-    by_width.copy_(img.contiguous().view(-1, width).t()).add_(_FLOAT_INT_BASE)
-    by_width = by_width.view(torch.int32).view(width, batch, channels * height)
-    # The width passes' centred output, transposed to (B, C, H, W) for the passes along the height.
-    mid = torch.empty(width, batch * channels * height, dtype=torch.int32, device=device)
+def _blur_chunk(
+    img: torch.Tensor,
+    out: torch.Tensor,
+    b0: int,
+    b1: int,
+    along_w: _AxisBlur,
+    along_h: _AxisBlur,
+    work: Tuple[torch.Tensor, torch.Tensor],
+) -> None:
+    """Blur samples ``b0 .. b1 - 1`` of the contiguous ``img`` into ``out``, with the flat work buffers ``work``."""
+    n, channels, height, width = img[b0:b1].shape
+    size = n * channels * height * width
+    rows_w = work[0][:size].view(width, -1)
+    rows_w.copy_(img[b0:b1].view(-1, width).t()).add_(_FLOAT_INT_BASE)
+    rows_w = rows_w.view(torch.int32).view(width, n, channels * height)
+    rows_h = work[1][:size].view(height, n, channels, width)
+    out_rows = out[b0:b1].permute(2, 0, 1, 3)
 
     def write_w(i0: int, i1: int, rows: torch.Tensor) -> None:
-        mid[i0:i1].copy_(rows.view(i1 - i0, -1))
-
-    axis(width, channels * height, _FLOAT_INT_BITS)(lambda k0, k1: by_width[k0:k1], write_w)
-    by_height = torch.empty(batch * channels * height, width, dtype=torch.int32, device=device)
-    by_height.copy_(mid.t())
-    by_height = by_height.view(batch, channels, height, width).permute(2, 0, 1, 3)
-    block = torch.empty(height, batch, channels, width, dtype=torch.int32, device=device)
-    out = torch.empty(batch, channels, height, width, dtype=img.dtype, device=device)
-    out_rows = out.permute(2, 0, 1, 3)
-
-    def read_h(k0: int, k1: int) -> torch.Tensor:
-        return block[k0:k1].copy_(by_height[k0:k1]).view(k1 - k0, batch, channels * width)
+        # (W, n, C, H) rows -> (H, n, C, W)
+        rows_h[..., i0:i1].copy_(rows.view(i1 - i0, n, channels, height).permute(3, 1, 2, 0))
 
     def write_h(i0: int, i1: int, rows: torch.Tensor) -> None:
-        # x - 128 -> the float32 bits of 2**23 + x, minus 2**23.
-        bits = rows.add_(_FLOAT_INT_BITS + _CENTRE).view(torch.float32).view(i1 - i0, batch, channels, width)
-        torch.sub(bits, _FLOAT_INT_BASE, out=out_rows[i0:i1])
+        out_rows[i0:i1].copy_(rows.add_(_CENTRE).view(i1 - i0, n, channels, width))
 
-    axis(height, channels * width, -_CENTRE)(read_h, write_h)
-    return out
+    along_w(b0, b1, lambda k0, k1: rows_w[k0:k1], write_w)
+    rows_h = rows_h.view(height, n, channels * width)
+    along_h(b0, b1, lambda k0, k1: rows_h[k0:k1], write_h)
