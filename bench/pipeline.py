@@ -571,7 +571,11 @@ def main(argv: Optional[List[str]] = None) -> List[Dict]:
     lines = table(rows)
     print(header, '', *lines, sep='\n')
     if args.write and not args.smoke:
-        write_block(MARKER, 'Per-image view pipelines: views/s per worker (bench/pipeline.py)', [header, '', *lines])
+        write_block(
+            MARKER,
+            'View pipelines: views/s per worker, per-image and batched (bench/pipeline.py)',
+            [header, '', *lines],
+        )
     return rows
 
 

@@ -11,15 +11,18 @@ def test_train_step_bench_smoke(capsys):
     assert [(r['case'], r['impl']) for r in rows] == [
         ('simclr', 'mmssl_ext'),
         ('simclr', 'mmpretrain'),
+        ('simclr', 'mmssl_ext channels-last'),
         ('simclr', 'mmssl_ext fast'),
         ('mocov2', 'mmssl_ext'),
         ('mocov2', 'mmpretrain'),
+        ('mocov2', 'mmssl_ext channels-last'),
         ('mocov2', 'mmssl_ext fast'),
     ]
     for r in rows:
         assert r['excl'] > 0 and r['incl'] > 0 and r['views'] == 2 and r['batch'] == 4
     assert rows[0]['ratio_excl'] == pytest.approx(rows[0]['excl'] / rows[1]['excl'])
-    assert rows[2]['fast_ratio'] == pytest.approx(rows[2]['incl'] / rows[0]['incl'])
+    assert rows[3]['fast_ratio'] == pytest.approx(rows[3]['incl'] / rows[0]['incl'])
+    assert rows[3]['fast_ratio_cl'] == pytest.approx(rows[3]['incl'] / rows[2]['incl'])
     assert '| simclr | mmpretrain | 4 x 2 |' in capsys.readouterr().out
 
 
@@ -124,3 +127,14 @@ def test_pipeline_bench_stock_pool_mirrors_clsa_ranges():
         assert abs(drawn.min() - min(clsa)) < 0.01 * width and abs(drawn.max() - max(clsa)) < 0.01 * width, name
     with pytest.raises(ValueError, match='magnitude_max'):
         stock_randaugment(magnitude_max=9)
+
+
+def test_batch_ops_bench_smoke(capsys):
+    from bench.batch_ops import main
+
+    rows = main(['--smoke', '--sizes', 'cifar'])
+    assert {r['op'] for r in rows} >= {'hue', 'blur', 'equalize', 'rotate', 'resized_crop'}
+    for r in rows:
+        assert r['batch'] == 2 and r['batched'] > 0 and r['per_image'] > 0
+        assert r['speedup'] == pytest.approx(r['per_image'] / r['batched'])
+    assert '| cifar | hue | 2 |' in capsys.readouterr().out

@@ -88,6 +88,12 @@ def test_channels_last():
     pre = build(num_views=1, view_augments=[[]], channels_last=True)
     (view,) = pre({'inputs': bgr_batch(), 'data_samples': None}, True)['inputs']
     assert view.is_contiguous(memory_format=torch.channels_last)
+    plain = build(channels_last=True, view_augments=())  # the parent class plus channels-last
+    ref = SelfSupDataPreprocessor(mean=MEAN, std=STD, to_rgb=True)
+    for data in ({'inputs': bgr_batch(), 'data_samples': None}, {'inputs': [bgr_batch()] * 2, 'data_samples': None}):
+        ours, theirs = plain(data, True)['inputs'], ref(data, True)['inputs']
+        for a, b in zip(ours if isinstance(ours, list) else [ours], theirs if isinstance(theirs, list) else [theirs]):
+            assert torch.equal(a, b) and a.is_contiguous(memory_format=torch.channels_last)
 
 
 @pytest.mark.parametrize(

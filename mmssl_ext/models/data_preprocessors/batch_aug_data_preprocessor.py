@@ -31,7 +31,8 @@ class BatchAugDataPreprocessor(SelfSupDataPreprocessor):
             Defaults to False.
         view_augments (Sequence[Sequence[dict]]): One list of batched-op configs per view group. Defaults to ().
         num_views (int | Sequence[int]): Views per group; an int applies to every group. Defaults to 2.
-        channels_last (bool): Return the views in channels-last memory format. Defaults to False.
+        channels_last (bool): Return the views in channels-last memory format, in and out of training (with no
+            ``view_augments`` this is the parent class plus channels-last). Defaults to False.
         non_blocking (bool): Copy to the device without blocking. Defaults to False.
         **kwargs: Other arguments of ``SelfSupDataPreprocessor``.
     """
@@ -104,7 +105,15 @@ class BatchAugDataPreprocessor(SelfSupDataPreprocessor):
             dict: ``inputs`` (a list of float views in training, else as the parent) and ``data_samples``.
         """
         if not training or not self.view_augments:
-            return super().forward(data, training)
+            out = super().forward(data, training)
+            if self.channels_last:
+                inputs = out['inputs']
+                out['inputs'] = (
+                    [v.contiguous(memory_format=torch.channels_last) for v in inputs]
+                    if isinstance(inputs, list)
+                    else inputs.contiguous(memory_format=torch.channels_last)
+                )
+            return out
         if not isinstance(data, dict):
             raise ValueError('BatchAugDataPreprocessor: data must be a dict from default_collate')
         inputs, data_samples = self.cast_data([data['inputs'], data.get('data_samples')])
