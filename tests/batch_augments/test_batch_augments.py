@@ -411,3 +411,14 @@ def test_call_rejects_uint8_and_wrong_rank():
         BatchRandomFlip()(torch.zeros(2, 3, 4, 4, dtype=torch.uint8))
     with pytest.raises(ValueError, match='float32'):
         BatchRandomFlip()(torch.zeros(3, 4, 4))
+
+
+def test_base_needs_sample_and_apply():
+    from mmssl_ext.models.batch_augments import BaseBatchAugment
+
+    class OnlySample(BaseBatchAugment):
+        def sample(self, img):
+            return {'apply': torch.ones(img.shape[0], dtype=torch.bool)}
+
+    with pytest.raises(TypeError, match='apply'):
+        OnlySample()

@@ -8,7 +8,7 @@ import torch
 from mmcv.transforms import RandomGrayscale
 from PIL import Image, ImageEnhance, ImageOps
 
-from mmssl_ext.models.batch_augments.functional import color
+from mmssl_ext.models.batch_augments.functional import color, hue, tone
 from mmssl_ext.utils.compat import adjust_hue as mmcv_adjust_hue  # mmcv.adjust_hue, numpy-2-safe hue rotation
 
 HEIGHT, WIDTH = 20, 24  # 480 pixels: equalize's step is 1 there, so its LUT clipping is exercised
@@ -139,14 +139,14 @@ def test_hue_equals_mmcv_pillow():
         factors(6, -0.5, 0.5),
     ]
     for shift in shifts:
-        assert_same(color.adjust_hue(to_tensor(images), shift), reference(bgr_hue, images, shift.tolist()))
+        assert_same(hue.adjust_hue(to_tensor(images), shift), reference(bgr_hue, images, shift.tolist()))
 
 
 def test_hue_equals_mmcv_pillow_on_random_colours():
     rng = np.random.default_rng(7)
     images = rng.integers(0, 256, (8, 128, 256, 3), dtype=np.uint8)  # 2**18 colours
     shift = factors(8, -0.5, 0.5, n=8)
-    assert_same(color.adjust_hue(to_tensor(images), shift), reference(bgr_hue, images, shift.tolist()))
+    assert_same(hue.adjust_hue(to_tensor(images), shift), reference(bgr_hue, images, shift.tolist()))
 
 
 def colour_cube():
@@ -160,9 +160,9 @@ def test_hsv_conversions_equal_pil_for_all_triples():
     # is exact for every colour and shift (the rotation itself is checked above).
     cube = colour_cube()
     as_tensor = to_tensor(cube[None])
-    assert_same(color._rgb_to_hsv(as_tensor), to_tensor(np.asarray(Image.fromarray(cube).convert('HSV'))[None]))
+    assert_same(hue._rgb_to_hsv(as_tensor), to_tensor(np.asarray(Image.fromarray(cube).convert('HSV'))[None]))
     as_rgb = np.asarray(Image.fromarray(cube, 'HSV').convert('RGB'))
-    assert_same(color._hsv_to_rgb(as_tensor), to_tensor(as_rgb[None]))
+    assert_same(hue._hsv_to_rgb(as_tensor), to_tensor(as_rgb[None]))
 
 
 def test_hue_equals_mmcv_pillow_for_all_colours():
@@ -171,7 +171,7 @@ def test_hue_equals_mmcv_pillow_for_all_colours():
     as_tensor = to_tensor(cube[None])
     for shift in (0.25, -0.4, 0.5, -1 / 255):
         expected = reference(bgr_hue, cube[None], [shift])
-        assert_same(color.adjust_hue(as_tensor, torch.tensor([shift])), expected)
+        assert_same(hue.adjust_hue(as_tensor, torch.tensor([shift])), expected)
 
 
 @pytest.mark.parametrize('rgb_weights', [(0.2989, 0.587, 0.114), (1.0, 1.0, 1.0), (0.3, 0.59, 0.11), (2, 0, 1)])
@@ -192,10 +192,10 @@ def lut_cases():
     thresholds = torch.tensor([0.0, 256.0, 128.0, 127.5, 1.0, 255.0, 200.0, 64.0, 100.3, 173.0])
     bits = torch.tensor([1, 2, 3, 4, 5, 6, 7, 8, 4, 1])
     return [
-        ('solarize', color.solarize, lambda img, t: ImageOps.solarize(Image.fromarray(img), t), thresholds),
-        ('posterize', color.posterize, lambda img, b: ImageOps.posterize(Image.fromarray(img), int(b)), bits),
-        ('autocontrast', color.autocontrast, lambda img, _: ImageOps.autocontrast(Image.fromarray(img)), None),
-        ('equalize', color.equalize, lambda img, _: ImageOps.equalize(Image.fromarray(img)), None),
+        ('solarize', tone.solarize, lambda img, t: ImageOps.solarize(Image.fromarray(img), t), thresholds),
+        ('posterize', tone.posterize, lambda img, b: ImageOps.posterize(Image.fromarray(img), int(b)), bits),
+        ('autocontrast', tone.autocontrast, lambda img, _: ImageOps.autocontrast(Image.fromarray(img)), None),
+        ('equalize', tone.equalize, lambda img, _: ImageOps.equalize(Image.fromarray(img)), None),
     ]
 
 
@@ -215,7 +215,7 @@ def test_solarize_equals_mmcv_solarize():
     images = make_images(12)
     thresholds = factors(13, 0.0, 256.0)
     expected = reference(lambda img, t: mmcv.solarize(img[..., ::-1], t)[..., ::-1], images, thresholds.tolist())
-    assert_same(color.solarize(to_tensor(images), thresholds), expected)
+    assert_same(tone.solarize(to_tensor(images), thresholds), expected)
 
 
 def test_equalize_lut_clipping_and_identity_like_pil():
@@ -226,7 +226,7 @@ def test_equalize_lut_clipping_and_identity_like_pil():
     images[1, 0, 100:] = 9
     expected = reference(lambda img, _: ImageOps.equalize(Image.fromarray(img)), images)
     assert expected[0].unique().tolist() == [0.0, 200.0, 255.0] and torch.equal(expected[1], to_tensor(images)[1])
-    assert_same(color.equalize(to_tensor(images)), expected)
+    assert_same(tone.equalize(to_tensor(images)), expected)
 
 
 def all_ops(batch, gen=None):
@@ -237,12 +237,12 @@ def all_ops(batch, gen=None):
         'adjust_contrast': (color.adjust_contrast, f),
         'adjust_saturation': (color.adjust_saturation, f),
         'adjust_sharpness': (color.adjust_sharpness, f),
-        'adjust_hue': (color.adjust_hue, (f - 1.0) * 0.6),
+        'adjust_hue': (hue.adjust_hue, (f - 1.0) * 0.6),
         'to_grayscale': (lambda img: color.to_grayscale(img, (0.2989, 0.587, 0.114)), None),
-        'solarize': (color.solarize, f * 128),
-        'posterize': (color.posterize, torch.randint(1, 9, (batch,), generator=rng)),
-        'autocontrast': (color.autocontrast, None),
-        'equalize': (color.equalize, None),
+        'solarize': (tone.solarize, f * 128),
+        'posterize': (tone.posterize, torch.randint(1, 9, (batch,), generator=rng)),
+        'autocontrast': (tone.autocontrast, None),
+        'equalize': (tone.equalize, None),
     }
 
 
@@ -272,7 +272,7 @@ PARAM_NAMES = {
 @pytest.mark.parametrize('name', list(PARAM_NAMES))
 def test_wrong_parameter_shape_raises(name):
     img = to_tensor(make_images(15)[:4])
-    op = getattr(color, name)
+    op = next(getattr(m, name) for m in (color, hue, tone) if hasattr(m, name))
     good = all_ops(4)[name][1]
     for bad in (good[:3], good.view(4, 1), torch.cat([good, good])):
         with pytest.raises(ValueError, match=rf'{name}: {PARAM_NAMES[name]} must be a tensor of shape \(B,\) = \(4,\)'):
@@ -284,7 +284,7 @@ def test_wrong_parameter_shape_raises(name):
 def test_bad_images_and_arguments_raise():
     img = to_tensor(make_images(16)[:2])
     f = torch.ones(2)
-    for op in (color.adjust_saturation, color.adjust_hue):
+    for op in (color.adjust_saturation, hue.adjust_hue):
         with pytest.raises(ValueError, match=r'C in \(3,\)'):
             op(img[:, :1], f)
     with pytest.raises(ValueError, match=r'C in \(3,\)'):
@@ -292,9 +292,9 @@ def test_bad_images_and_arguments_raise():
     with pytest.raises(ValueError, match='float32'):
         color.adjust_brightness(img.double(), f)
     with pytest.raises(ValueError, match=r'\(B, C, H, W\)'):
-        color.equalize(img[0])
+        tone.equalize(img[0])
     with pytest.raises(ValueError, match='bits must be an integer tensor'):
-        color.posterize(img, torch.full((2,), 4.0))
+        tone.posterize(img, torch.full((2,), 4.0))
     for weights in ((1.0, 2.0), (1.0, -1.0, 1.0), (0, 0, 0), torch.ones(3)):
         with pytest.raises(ValueError, match='weights must be 3 non-negative numbers'):
             color.to_grayscale(img, weights)

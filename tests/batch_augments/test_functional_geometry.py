@@ -8,7 +8,7 @@ from mmpretrain.datasets.transforms import RandomResizedCrop
 from PIL import Image
 
 from mmssl_ext.datasets.transforms.clsa_randaugment import CLSA_OPS, op_parameter
-from mmssl_ext.models.batch_augments.functional import geometry
+from mmssl_ext.models.batch_augments.functional import geometry, resize
 
 SIZES = ((24, 32), (37, 29), (32, 32))  # (H, W)
 
@@ -98,7 +98,7 @@ def vertical_first(box, size):
 
 
 def check_resized_crop(imgs, boxes, size):
-    out = geometry.resized_crop(to_tensor(imgs), torch.tensor(boxes), size)
+    out = resize.resized_crop(to_tensor(imgs), torch.tensor(boxes), size)
     assert out.shape == (len(boxes), imgs.shape[3], *size)
     assert_samples_equal(out, [mmcv_resized_crop(img, box, size) for img, box in zip(imgs, boxes)])
 
@@ -162,8 +162,8 @@ def test_resized_crop_mixed_orders_random(size):
 
 def test_resized_crop_device_path_both_orders(monkeypatch):
     """The non-CPU code path (both orders on the whole batch, then torch.where) is exact too."""
-    select = geometry._pass_order_select
-    monkeypatch.setattr(geometry, '_pass_order_select', lambda *args: select(*args[:-1], False))
+    select = resize._pass_order_select
+    monkeypatch.setattr(resize, '_pass_order_select', lambda *args: select(*args[:-1], False))
     h, w = 60, 44
     boxes = random_boxes(10, h, w, np.random.RandomState(2))
     boxes[0] = [0, 0, 10, 60]  # tall: vertical pass first
@@ -182,19 +182,19 @@ def test_resized_crop_matches_mmpretrain_random_resized_crop():
         np.random.seed(100 + i)
         refs.append(transform.transform({'img': img.copy()})['img'])
         boxes.append([ow, oh, ow + tw, oh + th])
-    assert_samples_equal(geometry.resized_crop(to_tensor(imgs), torch.tensor(boxes), (32, 32)), refs)
+    assert_samples_equal(resize.resized_crop(to_tensor(imgs), torch.tensor(boxes), (32, 32)), refs)
 
 
 def test_resized_crop_single_channel_and_int32_boxes():
     imgs = mixed_images(8, 37, 29, seed=6, c=1)
     boxes = random_boxes(8, 37, 29, np.random.RandomState(6))
-    out = geometry.resized_crop(to_tensor(imgs), torch.tensor(boxes, dtype=torch.int32), (28, 28))
+    out = resize.resized_crop(to_tensor(imgs), torch.tensor(boxes, dtype=torch.int32), (28, 28))
     refs = [np.asarray(pil(img).crop(tuple(b)).resize((28, 28), Image.BILINEAR)) for img, b in zip(imgs, boxes)]
     assert_samples_equal(out, refs)
 
 
 def test_resized_crop_empty_batch():
-    out = geometry.resized_crop(torch.zeros(0, 3, 8, 8), torch.zeros(0, 4, dtype=torch.int64), (4, 4))
+    out = resize.resized_crop(torch.zeros(0, 3, 8, 8), torch.zeros(0, 4, dtype=torch.int64), (4, 4))
     assert out.shape == (0, 3, 4, 4)
 
 
@@ -397,7 +397,7 @@ def all_ops(img):
     boxes = torch.tensor([[0, 0, 5, 7]] * b)
     param = torch.linspace(-0.3, 0.3, b)
     return [
-        geometry.resized_crop(img, boxes, (9, 9)),
+        resize.resized_crop(img, boxes, (9, 9)),
         geometry.hflip(img, param > 0),
         geometry.affine_nearest(img, torch.tensor([[1.0, 0.1, 0.5, -0.2, 1.0, 0.0]] * b)),
         geometry.rotate(img, param * 100),
@@ -420,16 +420,16 @@ def test_inputs_not_modified(dtype):
 def test_errors_name_the_argument():
     img = torch.zeros(2, 3, 8, 8)
     cases = [
-        (lambda: geometry.resized_crop(img, torch.zeros(2, 3, dtype=torch.long), (4, 4)), 'boxes'),
-        (lambda: geometry.resized_crop(img, torch.zeros(3, 4, dtype=torch.long), (4, 4)), 'boxes'),
-        (lambda: geometry.resized_crop(img, torch.zeros(2, 4), (4, 4)), 'boxes'),
-        (lambda: geometry.resized_crop(img, torch.tensor([[0, 0, 4, 4], [0, 0, 9, 4]]), (4, 4)), 'boxes'),
-        (lambda: geometry.resized_crop(img, torch.tensor([[0, 0, 4, 4], [-1, 0, 4, 4]]), (4, 4)), 'boxes'),
-        (lambda: geometry.resized_crop(img, torch.tensor([[0, 0, 4, 4], [3, 0, 3, 4]]), (4, 4)), 'boxes'),
-        (lambda: geometry.resized_crop(img, torch.tensor([[0, 0, 4, 4], [0, 5, 4, 9]]), (4, 4)), 'boxes'),
-        (lambda: geometry.resized_crop(img, torch.tensor([[0, 0, 4, 4]] * 2), (4, 0)), 'size'),
-        (lambda: geometry.resized_crop(img, torch.tensor([[0, 0, 4, 4]] * 2), 4), 'size'),
-        (lambda: geometry.resized_crop(img[0], torch.tensor([[0, 0, 4, 4]]), (4, 4)), 'img'),
+        (lambda: resize.resized_crop(img, torch.zeros(2, 3, dtype=torch.long), (4, 4)), 'boxes'),
+        (lambda: resize.resized_crop(img, torch.zeros(3, 4, dtype=torch.long), (4, 4)), 'boxes'),
+        (lambda: resize.resized_crop(img, torch.zeros(2, 4), (4, 4)), 'boxes'),
+        (lambda: resize.resized_crop(img, torch.tensor([[0, 0, 4, 4], [0, 0, 9, 4]]), (4, 4)), 'boxes'),
+        (lambda: resize.resized_crop(img, torch.tensor([[0, 0, 4, 4], [-1, 0, 4, 4]]), (4, 4)), 'boxes'),
+        (lambda: resize.resized_crop(img, torch.tensor([[0, 0, 4, 4], [3, 0, 3, 4]]), (4, 4)), 'boxes'),
+        (lambda: resize.resized_crop(img, torch.tensor([[0, 0, 4, 4], [0, 5, 4, 9]]), (4, 4)), 'boxes'),
+        (lambda: resize.resized_crop(img, torch.tensor([[0, 0, 4, 4]] * 2), (4, 0)), 'size'),
+        (lambda: resize.resized_crop(img, torch.tensor([[0, 0, 4, 4]] * 2), 4), 'size'),
+        (lambda: resize.resized_crop(img[0], torch.tensor([[0, 0, 4, 4]]), (4, 4)), 'img'),
         (lambda: geometry.hflip(img, torch.tensor([1, 0])), 'flip'),
         (lambda: geometry.hflip(img, torch.tensor([True])), 'flip'),
         (lambda: geometry.affine_nearest(img, torch.zeros(2, 5)), 'coeffs'),

@@ -1,6 +1,7 @@
 # Copyright (c) mmssl_ext contributors. All rights reserved.
 """The base of the batched view augmentations: a per-sample probability, and ops on a subset of the batch."""
 
+from abc import ABC, abstractmethod
 from typing import Callable, Dict
 
 import torch
@@ -87,7 +88,7 @@ def _subset_by_where(
     return torch.where(mask.view(-1, *([1] * (img.dim() - 1))), fn(img, *params), img)
 
 
-class BaseBatchAugment:
+class BaseBatchAugment(ABC):
     """A batched augmentation: ``__call__`` draws per-sample parameters, then applies them.
 
     Inputs and outputs are float32 (B, C, H, W) RGB batches holding integral values in [0, 255] (a uint8 batch
@@ -106,6 +107,7 @@ class BaseBatchAugment:
     def _coin(self, batch_size: int, device: torch.device) -> torch.Tensor:
         return torch.rand(batch_size, device=device) < self.prob
 
+    @abstractmethod
     def sample(self, img: torch.Tensor) -> Dict[str, torch.Tensor]:
         """Draw the per-sample parameters for ``img``.
 
@@ -115,8 +117,8 @@ class BaseBatchAugment:
         Returns:
             dict: Per-sample tensors of length B, including ``'apply'`` (bool).
         """
-        raise NotImplementedError
 
+    @abstractmethod
     def apply(self, img: torch.Tensor, params: Dict[str, torch.Tensor]) -> torch.Tensor:
         """Apply the op with the given parameters.
 
@@ -127,7 +129,6 @@ class BaseBatchAugment:
         Returns:
             torch.Tensor: The augmented batch.
         """
-        raise NotImplementedError
 
     def __call__(self, img: torch.Tensor) -> torch.Tensor:
         """Augment ``img`` with freshly drawn parameters."""

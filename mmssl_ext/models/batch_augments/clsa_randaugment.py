@@ -11,22 +11,23 @@ from mmssl_ext.registry import BATCH_AUGMENTS
 from .base import BaseBatchAugment, apply_to_subset
 from .functional import color as fc
 from .functional import geometry as fg
+from .functional import tone as ft
 
 __all__ = ['BatchCLSARandAugment', 'BATCH_CLSA_OPS']
 
 BATCH_CLSA_OPS: Dict[str, Optional[Callable[[torch.Tensor, torch.Tensor], torch.Tensor]]] = {
-    'AutoContrast': lambda img, _: fc.autocontrast(img),
+    'AutoContrast': lambda img, _: ft.autocontrast(img),
     'Brightness': lambda img, f: fc.adjust_brightness(img, f.float()),
     'Color': lambda img, f: fc.adjust_saturation(img, f.float()),
     'Contrast': lambda img, f: fc.adjust_contrast(img, f.float()),
-    'Equalize': lambda img, _: fc.equalize(img),
+    'Equalize': lambda img, _: ft.equalize(img),
     'Identity': None,
-    'Posterize': lambda img, bits: fc.posterize(img, bits.long()),
+    'Posterize': lambda img, bits: ft.posterize(img, bits.long()),
     'Rotate': lambda img, deg: fg.rotate(img, deg.float()),
     'Sharpness': lambda img, f: fc.adjust_sharpness(img, f.float()),
     'ShearX': lambda img, s: fg.shear_x(img, s.float()),
     'ShearY': lambda img, s: fg.shear_y(img, s.float()),
-    'Solarize': lambda img, f: fc.solarize(img, f.float()),
+    'Solarize': lambda img, f: ft.solarize(img, f.float()),
     # the official op truncates ``frac * size`` towards zero (``int()``), the sign already applied
     'TranslateX': lambda img, frac: fg.translate_x(img, torch.trunc(frac * img.shape[3]).float()),
     'TranslateY': lambda img, frac: fg.translate_y(img, torch.trunc(frac * img.shape[2]).float()),
@@ -65,6 +66,11 @@ class BatchCLSARandAugment(BaseBatchAugment):
         )
         self._signed = torch.tensor([name in SIGNED_OPS for name in self.ops])
 
+    def _to(self, device: torch.device) -> None:
+        # the parameter tables move to the batch's device once, not by a host-to-device copy per step
+        if self._table.device != device:
+            self._table, self._signed = self._table.to(device), self._signed.to(device)
+
     def sample(self, img: torch.Tensor) -> Dict[str, torch.Tensor]:
         """Draw per sample and pick: ``'picks'`` (op ids), ``'magnitudes'``, ``'applied'`` and ``'negate'``.
 
@@ -73,7 +79,8 @@ class BatchCLSARandAugment(BaseBatchAugment):
         b, n, device = img.shape[0], self.num_ops, img.device
         picks = torch.randint(len(self.ops), (b, n), device=device)
         applied = torch.rand(b, n, device=device) < self.prob
-        negate = (torch.rand(b, n, device=device) < 0.5) & self._signed.to(device)[picks]
+        self._to(device)
+        negate = (torch.rand(b, n, device=device) < 0.5) & self._signed[picks]
         return {
             'apply': applied.any(dim=1),
             'picks': picks,
@@ -84,8 +91,8 @@ class BatchCLSARandAugment(BaseBatchAugment):
 
     def parameters(self, params: Dict[str, torch.Tensor]) -> torch.Tensor:
         """The signed op parameters, (B, num_ops) float64, of drawn ``params``."""
-        table = self._table.to(params['picks'].device)
-        value = table[params['picks'], params['magnitudes']]
+        self._to(params['picks'].device)
+        value = self._table[params['picks'], params['magnitudes']]
         return torch.where(params['negate'], -value, value)
 
     def apply(self, img: torch.Tensor, params: Dict[str, torch.Tensor]) -> torch.Tensor:

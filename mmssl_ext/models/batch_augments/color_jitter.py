@@ -8,7 +8,8 @@ import torch
 from mmssl_ext.registry import BATCH_AUGMENTS
 
 from .base import BaseBatchAugment, apply_to_subset, check_range
-from .functional.color import adjust_brightness, adjust_contrast, adjust_hue, adjust_saturation
+from .functional.color import adjust_brightness, adjust_contrast, adjust_saturation
+from .functional.hue import adjust_hue
 
 __all__ = ['BatchColorJitter']
 

@@ -9,7 +9,7 @@ import torch
 from mmssl_ext.registry import BATCH_AUGMENTS
 
 from .base import BaseBatchAugment, check_range
-from .functional.geometry import resized_crop
+from .functional.resize import resized_crop
 
 __all__ = ['BatchRandomResizedCrop', 'sample_crop_boxes']
 
@@ -75,7 +75,7 @@ class BatchRandomResizedCrop(BaseBatchAugment):
     """mmpretrain's ``RandomResizedCrop(scale=size, crop_ratio_range=scale, backend='pillow')`` on a batch.
 
     The boxes follow :func:`sample_crop_boxes`, the resize Pillow's bilinear filter (antialiased when shrinking),
-    as :func:`~mmssl_ext.models.batch_augments.functional.geometry.resized_crop` computes it. All images of the
+    as :func:`~mmssl_ext.models.batch_augments.functional.resize.resized_crop` computes it. All images of the
     batch must have the same size (CIFAR, or views already cropped per image); for ImageNet-style data of mixed
     sizes keep the per-image ``RandomResizedCrop`` in the pipeline and batch the ops after it.
 

@@ -8,7 +8,7 @@ import torch
 from mmssl_ext.registry import BATCH_AUGMENTS
 
 from .base import BaseBatchAugment
-from .functional.color import solarize
+from .functional.tone import solarize
 
 __all__ = ['BatchSolarize']
 
