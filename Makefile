@@ -24,8 +24,10 @@ format: install
 	$(PYTHON_BIN) -m ruff check --fix .
 	$(PYTHON_BIN) -m ruff format .
 
+# make prepare-cifar10 CIFAR10_SRC=/path/to/cifar10-download (the folder with cifar10-jpg-{train,test}.tar.gz)
 prepare-cifar10: install
-	$(PYTHON_BIN) tools/dataset_converters/prepare_cifar10.py --src ../shared/data/cifar10 --out data/cifar10
+	@test -n "$(CIFAR10_SRC)" || { echo 'set CIFAR10_SRC=/path/to/the/folder/with/cifar10-jpg-{train,test}.tar.gz' >&2; exit 2; }
+	$(PYTHON_BIN) tools/dataset_converters/prepare_cifar10.py --src $(CIFAR10_SRC) --out data/cifar10
 
 clean:
 	rm -rf work_dirs .pytest_cache .ruff_cache

@@ -14,7 +14,8 @@ CIFAR10_CLASSES = ('airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog
 
 PREPARE_HINT = (
     'Prepare it with:\n  python tools/dataset_converters/prepare_cifar10.py '
-    '--src ../shared/data/cifar10 --out data/cifar10\n'
+    '--src /path/to/cifar10-download --out data/cifar10\n'
+    '(--src: the folder holding cifar10-jpg-train.tar.gz and cifar10-jpg-test.tar.gz)\n'
     '(or point data_root at an existing copy, e.g. '
     '--cfg-options train_dataloader.dataset.data_root=/path/to/cifar10).'
 )

@@ -608,10 +608,26 @@ def test_mocov2_feataug_zero_weight_is_mocov2():
 
 
 def test_mocov2_feataug_identity_augmenters():
-    model = build('MoCoV2FeatAug', feat_aug=dict(augmenters=IDENTITY_FT, loss_weight=1.0))
+    model = build('MoCoV2FeatAug', feat_aug=dict(augmenters=IDENTITY_FT, loss_weight=1.0, detach_input=False))
     losses, _ = step(model, images(16, 16))
     assert set(losses) == {'loss_base', 'loss_aug'}
     torch.testing.assert_close(losses['loss_aug'], losses['loss_base'], rtol=1e-6, atol=0)
+
+
+def test_mocov2_feataug_detached_query_is_refused():
+    # A detached query leaves loss_aug without gradient (keys and queue are stop-gradient in MoCo).
+    with pytest.raises(ValueError, match='detach_input'):
+        build('MoCoV2FeatAug', feat_aug=dict(augmenters=FT, loss_weight=1.0, detach_input=True))
+    # Only the negatives augmented: the query keeps its gradient, so detach_input=True is allowed.
+    feat_aug = dict(augmenters=dict(type='NegativeInterpolation', mu=0.5), loss_weight=1.0, detach_input=True)
+    model = build('MoCoV2FeatAug', feat_aug=feat_aug)
+    model.train()
+    torch.manual_seed(7)
+    losses = model.loss(images(16, 16), None)
+    grads = torch.autograd.grad(losses['loss_aug'], list(model.backbone.parameters()), allow_unused=True)
+    assert any(g is not None and g.abs().sum() > 0 for g in grads)
+    # Weight 0 skips the branch, so the combination is harmless there.
+    build('MoCoV2FeatAug', feat_aug=dict(augmenters=FT, loss_weight=0.0, detach_input=True))
 
 
 def test_mocov2_feataug_uses_augmented_negatives():

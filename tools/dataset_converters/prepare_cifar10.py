@@ -1,7 +1,7 @@
 # Copyright (c) mmssl_ext contributors. All rights reserved.
 """Unpack the CIFAR-10 JPEG archives into ``data/cifar10/{train,test}/<class>/*.jpg``.
 
-``python tools/dataset_converters/prepare_cifar10.py [--src ../shared/data/cifar10] [--out data/cifar10]``
+``python tools/dataset_converters/prepare_cifar10.py --src /path/to/cifar10-download [--out data/cifar10]``
 
 Checks the archives against ``SHA256SUMS`` when present, extracts with path-traversal protection,
 and verifies that every image of the archive arrived in the 10 class folders (50,000 / 10,000 for the
@@ -79,8 +79,8 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser = argparse.ArgumentParser(description='Unpack CIFAR-10 JPEG archives into folder layout')
     parser.add_argument(
         '--src',
-        default=osp.join(here, '..', 'shared', 'data', 'cifar10'),
-        help='folder with cifar10-jpg-{train,test}.tar.gz (default ../shared/data/cifar10)',
+        required=True,
+        help='your download: the folder with cifar10-jpg-{train,test}.tar.gz (and optionally SHA256SUMS)',
     )
     parser.add_argument('--out', default=osp.join(here, 'data', 'cifar10'), help='output (default data/cifar10)')
     parser.add_argument('--no-verify', action='store_true', help='skip the SHA-256 check')

@@ -7,7 +7,7 @@ data_preprocessor = dict(
     num_classes=100,
     mean=[129.3105, 124.1085, 112.404],
     std=[68.2125, 65.4075, 70.4055],
-    to_rgb=True,
+    to_rgb=False,  # mmpretrain's CIFAR100 yields RGB
 )
 train_dataloader = dict(dataset=dict(pipeline={{_base_.ce_train_pipeline}}))
 val_dataloader = dict(

@@ -4,14 +4,25 @@
 _base_ = ['./cifar10_bs1024_supcon.py']
 dataset_type = 'CIFAR100'
 data_root = 'data/cifar100'
-data_preprocessor = dict(mean=[129.3105, 124.1085, 112.404], std=[68.2125, 65.4075, 70.4055])
+# mmpretrain's CIFAR100 decodes the pickles to RGB: no channel swap, RGB grayscale weights.
+data_preprocessor = dict(mean=[129.3105, 124.1085, 112.404], std=[68.2125, 65.4075, 70.4055], to_rgb=False)
+view_pipeline = [
+    dict(type='RandomResizedCrop', scale=32, crop_ratio_range=(0.2, 1.0), backend='pillow'),
+    dict(type='RandomFlip', prob=0.5),
+    dict(
+        type='RandomApply',
+        transforms=[dict(type='ColorJitter', brightness=0.4, contrast=0.4, saturation=0.4, hue=0.1)],
+        prob=0.8,
+    ),
+    dict(type='RandomGrayscale', prob=0.2, keep_channels=True, channel_weights=(0.2989, 0.587, 0.114)),
+]
 train_pipeline = [
-    dict(type='MultiView', num_views=2, transforms=[{{_base_.view_pipeline}}]),
+    dict(type='MultiView', num_views=2, transforms=[view_pipeline]),
     dict(type='PackInputs'),
 ]
 test_pipeline = [dict(type='PackInputs')]
 ce_train_pipeline = [
-    dict(type='RandomApply', transforms={{_base_.view_pipeline}}, prob=1.0),  # the view pipeline, always applied
+    dict(type='RandomApply', transforms=view_pipeline, prob=1.0),  # the view pipeline, always applied
     dict(type='PackInputs'),
 ]
 train_dataloader = dict(

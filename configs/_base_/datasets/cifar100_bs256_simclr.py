@@ -4,8 +4,9 @@
 dataset_type = 'CIFAR100'
 data_root = 'data/cifar100'
 # solo-learn cifar100 normalisation: mean (0.5071, 0.4865, 0.4409), std (0.2673, 0.2564, 0.2762) x 255.
+# mmpretrain's CIFAR100 decodes the pickles to RGB: no channel swap, RGB grayscale weights.
 data_preprocessor = dict(
-    type='SelfSupDataPreprocessor', mean=[129.304, 124.070, 112.434], std=[68.170, 65.392, 70.418], to_rgb=True
+    type='SelfSupDataPreprocessor', mean=[129.304, 124.070, 112.434], std=[68.170, 65.392, 70.418], to_rgb=False
 )
 
 view_pipeline = [
@@ -15,7 +16,7 @@ view_pipeline = [
         transforms=[dict(type='ColorJitter', brightness=0.8, contrast=0.8, saturation=0.8, hue=0.2)],
         prob=0.8,
     ),
-    dict(type='RandomGrayscale', prob=0.2, keep_channels=True, channel_weights=(0.114, 0.587, 0.2989)),
+    dict(type='RandomGrayscale', prob=0.2, keep_channels=True, channel_weights=(0.2989, 0.587, 0.114)),
     dict(type='GaussianBlur', magnitude_range=(0.1, 2.0), magnitude_std='inf', prob=0.5),
     dict(type='RandomFlip', prob=0.5),
 ]

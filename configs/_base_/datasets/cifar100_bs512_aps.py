@@ -3,8 +3,9 @@
 # cifar10_bs512_aps.py (the official code uses the CIFAR-10 statistics for both datasets).
 dataset_type = 'CIFAR100'
 data_root = 'data/cifar100'
+# mmpretrain's CIFAR100 decodes the pickles to RGB: no channel swap, RGB grayscale weights.
 data_preprocessor = dict(
-    type='SelfSupDataPreprocessor', mean=[125.307, 122.961, 113.8575], std=[51.5865, 50.847, 51.255], to_rgb=True
+    type='SelfSupDataPreprocessor', mean=[125.307, 122.961, 113.8575], std=[51.5865, 50.847, 51.255], to_rgb=False
 )
 
 view_pipeline = [
@@ -15,7 +16,7 @@ view_pipeline = [
         transforms=[dict(type='ColorJitter', brightness=0.4, contrast=0.4, saturation=0.4, hue=0.1)],
         prob=0.8,
     ),
-    dict(type='RandomGrayscale', prob=0.2, keep_channels=True, channel_weights=(0.114, 0.587, 0.2989)),
+    dict(type='RandomGrayscale', prob=0.2, keep_channels=True, channel_weights=(0.2989, 0.587, 0.114)),
 ]
 train_pipeline = [
     dict(type='MultiViewWithKeys', num_views=2, transforms=[view_pipeline], keys=('crop_bbox', 'flip')),

@@ -53,6 +53,15 @@ class MoCoV2FeatAug(MoCoV2):
         super().__init__(backbone=backbone, neck=neck, **kwargs)
         self.feat_aug = build_feature_augmentation(feat_aug)
         self.keep_base_loss = keep_base_loss
+        if self.feat_aug.enabled and self.feat_aug.detach_input and 'anchor' in self.feat_aug.modified_fields():
+            # The key and the queue carry no gradient in MoCo, so a detached query leaves the augmented
+            # term without any path to the encoder: it would train silently without the augmentation.
+            raise ValueError(
+                '`feat_aug.detach_input=True` with an augmenter that writes the query (`anchor`) gives '
+                '`loss_aug` no gradient path to the encoder (MoCo keys and queue are stop-gradient); set '
+                '`feat_aug.detach_input=False` (the FT recipe) or use augmenters that only write `target` / '
+                f'`negatives`. Augmented fields: {self.feat_aug.modified_fields()}.'
+            )
 
     def loss(self, inputs: List[torch.Tensor], data_samples: List[DataSample], **kwargs) -> Dict[str, torch.Tensor]:
         """MoCo v2 step plus the augmented-feature term.

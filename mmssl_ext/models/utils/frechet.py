@@ -25,8 +25,10 @@ def frechet_distance(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     The Frechet (2-Wasserstein) distance of FID, computed in float64 without gradient. The trace of
     ``(S_x S_y)^(1/2)`` is taken as ``Tr((S_x^(1/2) S_y S_x^(1/2))^(1/2))``, a symmetric PSD square root, so it
     needs no complex arithmetic: identical batches give 0 up to round-off, and batches that differ by a
-    constant shift ``d`` give ``|d|^2``. The batch-gate of "Batch curation for unsupervised contrastive
-    representation learning" (Welle et al., arXiv:2108.08643) compares the two views' projector features with it.
+    constant shift ``d`` give ``|d|^2``. Gating batches by this distance between the two views' features comes
+    from Goksu & Pugeault, "The Bad Batches: Enhancing Self-Supervised Learning in Image Classification Through
+    Representative Batch Curation" (IJCNN 2024, arXiv:2403.19579), not from Welle et al. (arXiv:2108.08643), whose
+    batch-curation abstract :class:`BatchCurator` otherwise follows; ``BatchCurator``'s batch gate uses it.
 
     Args:
         x (torch.Tensor): ``[N, D]`` features, ``N >= 2``.
