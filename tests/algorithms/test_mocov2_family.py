@@ -1,6 +1,6 @@
 """MoCo v2 family (MoCoV2, CLSA, MoCHi, feature augmentation): equivalences with mmpretrain, queue, hand values.
 
-Spec: /work/shared/docs/methods.md sections 1 (CLSA, 1.7 hand values), 3 (feature augmentation), 4 (MoCHi).
+Spec: the method notes (methods.md) sections 1 (CLSA, 1.7 hand values), 3 (feature augmentation), 4 (MoCHi).
 """
 
 import math

@@ -2,7 +2,7 @@
 SimCLR, ``keep`` / ``exclude`` of the contrastive losses, BatchCurator policies, the Frechet gate and
 SkipStepOptimWrapper, oversampling and batch-norm statistics.
 
-Spec: /work/shared/docs/methods.md section 4.3 (batch curation).
+Spec: the method notes (methods.md) section 4.3 (batch curation).
 """
 
 import pytest

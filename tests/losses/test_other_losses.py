@@ -1,6 +1,6 @@
 """FairKL, RenyiCL, SCE, CLSA-DDM, PaCo/GPaCo, ReLIC, CMC and MoCHi against dense re-implementations.
 
-The references below are written from ``/work/shared/docs/methods.md`` (Part A 1.3/1.7, Part B 4-6, 8, 9) and
+The references below are written from `the project's method notes (`methods.md`)` (Part A 1.3/1.7, Part B 4-6, 8, 9) and
 the loss docstrings, with loops over samples / pairs; they never call package helpers.
 """
 

@@ -2,7 +2,7 @@
 
 Every loss is checked against an independent dense re-implementation written below (official code's
 formulation, float masks, explicit loops), on values and on gradients, plus the hand values, reductions,
-invariances and error messages of ``/work/shared/docs/methods.md`` Part B.
+invariances and error messages of `the project's method notes (`methods.md`)` Part B.
 """
 
 import math
