@@ -94,7 +94,14 @@ optim_wrapper = dict(
     type='AmpOptimWrapper',
     loss_scale='dynamic',
     optimizer=dict(type='AdamW', lr=lr, betas=(0.9, 0.999), weight_decay=0.05),
-    paramwise_cfg=dict(norm_decay_mult=0.0, bias_decay_mult=0.0, flat_decay_mult=0.0),
+    # No weight decay on norms, biases, other 1-d parameters, the position embedding and the cls token
+    # (timm's optimizer factory exempts pos_embed and cls_token by name; they are 3-d here).
+    paramwise_cfg=dict(
+        norm_decay_mult=0.0,
+        bias_decay_mult=0.0,
+        flat_decay_mult=0.0,
+        custom_keys={'pos_embed': dict(decay_mult=0.0), 'cls_token': dict(decay_mult=0.0)},
+    ),
 )
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-6 / lr, by_epoch=True, begin=0, end=5),
