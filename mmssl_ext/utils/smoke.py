@@ -8,7 +8,7 @@ from mmengine.config import Config, ConfigDict
 
 from .config import drop_init_cfg, fp32_without_cuda, pretrained_init_cfgs
 
-__all__ = ['DATALOADER_KEYS', 'make_smoke_config']
+__all__ = ['DATALOADER_KEYS', 'digits_loader', 'make_smoke_config']
 
 #: Top-level dataloaders that are swapped to the digits dataset (train-like ones use the train split).
 DATALOADER_KEYS = {
@@ -71,7 +71,7 @@ def _shrink_pipeline(node: Any, img_size: int, largest: Optional[int] = None) ->
     return node
 
 
-def _digits_loader(loader: dict, split: str, num_samples: int, batch_size: int, img_size: int) -> ConfigDict:
+def digits_loader(loader: dict, split: str, num_samples: int, batch_size: int, img_size: int) -> ConfigDict:
     """A copy of ``loader`` reading ``num_samples`` digits images through the original pipeline."""
     dataset = loader['dataset']
     while 'dataset' in dataset and 'pipeline' not in dataset:  # dataset wrappers
@@ -118,14 +118,14 @@ def make_smoke_config(
     n_train = iters * batch_size
     for key, split in DATALOADER_KEYS.items():
         if cfg.get(key) is not None:
-            cfg[key] = _digits_loader(
+            cfg[key] = digits_loader(
                 cfg[key], split, n_train if split == 'train' else 2 * batch_size, batch_size, img_size
             )
     for hook in cfg.get('custom_hooks', []) or []:
         for key in ('bank_dataloader', 'query_dataloader'):
             if key in hook:
                 split = 'train' if key == 'bank_dataloader' else 'test'
-                hook[key] = _digits_loader(hook[key], split, 2 * batch_size, batch_size, img_size)
+                hook[key] = digits_loader(hook[key], split, 2 * batch_size, batch_size, img_size)
         if hook.get('type') == 'KNNEvalHook':
             hook.update(interval=1, evaluate_before_train=False)
     loop = cfg.get('train_cfg') or {}
