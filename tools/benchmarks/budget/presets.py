@@ -17,7 +17,7 @@ from mmengine.config import Config, ConfigDict
 from mmssl_ext.utils.config import fp32_without_cuda
 from mmssl_ext.utils.smoke import DATALOADER_KEYS, digits_loader
 
-__all__ = ['BudgetPreset', 'PRESETS', 'apply_preset']
+__all__ = ['BudgetPreset', 'PRESETS', 'apply_preset', 'find_type']
 
 #: Number of CIFAR-10 training images (epochs <-> iterations for the ``gpu`` preset).
 CIFAR10_TRAIN = 50000
@@ -137,7 +137,7 @@ def _shrink_backbone(cfg: Config, preset: BudgetPreset) -> None:
         new = vit['arch']['embed_dims'] if 'arch' in vit else full
         if 'patch_size' in vit:
             img = backbone.get('img_size', 32)
-            for sampler in _find(cfg.get('train_dataloader'), 'APSPatchSampler'):
+            for sampler in find_type(cfg.get('train_dataloader'), 'APSPatchSampler'):
                 sampler.update(img_size=img, patch_size=vit['patch_size'])
     for part in ('neck', 'head'):
         sub = model.get(part)
@@ -145,13 +145,13 @@ def _shrink_backbone(cfg: Config, preset: BudgetPreset) -> None:
             sub.in_channels = new
 
 
-def _find(node: Any, kind: str) -> list:
+def find_type(node: Any, kind: str) -> list:
     """Every dict of type ``kind`` in a nested config."""
     if isinstance(node, (list, tuple)):
-        return [t for n in node for t in _find(n, kind)]
+        return [t for n in node for t in find_type(n, kind)]
     if not isinstance(node, dict):
         return []
-    return ([node] if node.get('type') == kind else []) + [t for v in node.values() for t in _find(v, kind)]
+    return ([node] if node.get('type') == kind else []) + [t for v in node.values() for t in find_type(v, kind)]
 
 
 def apply_preset(cfg: Config, preset: BudgetPreset, seed: int, work_dir: str, iters: Optional[int] = None) -> Config:
