@@ -1,6 +1,6 @@
 # SupCon stage 1 on ResNet-50 (ImageNet stem, SyncBN): head 2048-2048-128 without BN, SupConLoss at
-# temperature 0.1 (the TF code's scale_by_temperature=True: base_temperature = 1 would scale by 0.1; the
-# PyTorch convention, base_temperature 0.07, is kept as for CIFAR: README).
+# temperature 0.1 with the PyTorch convention base_temperature 0.07; the ImageNet config sets the TF code's
+# scale_by_temperature (base_temperature = 1, loss x0.1): configs/supcon/README.md.
 model = dict(
     type='SupCon',
     backbone=dict(type='ResNet', depth=50, norm_cfg=dict(type='SyncBN'), zero_init_residual=True),
