@@ -79,3 +79,31 @@ def test_bad_token_idx_and_featmap_raise():
     featmap = APSViT(arch=TINY, img_size=8, patch_size=2, out_type='featmap')
     with pytest.raises(ValueError, match='feature map'):
         featmap(x, torch.tensor([[0, 1], [1, 2]]))
+
+
+def test_cifar_model_starts_as_the_official_one():
+    """CIFAR APS configs: cls token trunc-normal 0.02, PyTorch-default Linear/Conv, LayerNorm eps 1e-5."""
+    import os.path as osp
+
+    import torch.nn as nn
+    from mmengine.config import Config
+
+    from mmssl_ext.registry import MODELS
+    from mmssl_ext.utils import register_all_modules
+
+    register_all_modules()
+    root = osp.dirname(osp.dirname(osp.abspath(__file__)))
+    cfg = Config.fromfile(osp.join(root, 'configs/_base_/models/aps_vit-tiny-p2_cifar.py')).model.backbone
+    torch.manual_seed(0)
+    official = MODELS.build(cfg)
+    official.init_weights()
+    plain = MODELS.build({**cfg, 'official_init': False})
+    plain.init_weights()
+    assert 0.01 < float(official.cls_token.std()) < 0.03 and float(plain.cls_token.abs().max()) == 0.0
+    assert 0.01 < float(official.pos_embed.std()) < 0.03
+    fc = official.layers[0].ffn.layers[0][0]
+    bound = 1 / fc.in_features**0.5  # nn.Linear's default: weight and bias uniform in +-1/sqrt(fan_in)
+    assert float(fc.weight.abs().max()) <= bound and float(fc.bias.std()) > bound / 4
+    assert float(plain.layers[0].ffn.layers[0][0].bias.std()) < 1e-4  # mmpretrain: bias ~ N(0, 1e-6)
+    norms = [m for m in official.modules() if isinstance(m, nn.LayerNorm)]
+    assert norms and all(m.eps == 1e-5 for m in norms)

@@ -1,5 +1,7 @@
 # APS ViT-T/2 for 32x32 inputs (official module/model.py): 12 blocks, dim 192, 3 heads, MLP ratio 4, no qkv bias,
-# no drop path, final LayerNorm; learned position embedding on the patch tokens only (cls_pos_embed=False);
+# no drop path, final LayerNorm (nn.LayerNorm, eps 1e-5); cls token and position embedding trunc-normal 0.02,
+# Linear/Conv at PyTorch's default init (official_init); learned position embedding on the patch tokens only
+# (cls_pos_embed=False);
 # the cls token feeds a 3-layer projector 192-512-512-128 and a 3-layer predictor 128-512-512-128, both without
 # bias and ending in a BatchNorm without affine parameters. One shared encoder (no momentum encoder).
 model = dict(
@@ -15,6 +17,8 @@ model = dict(
         out_type='cls_token',
         with_cls_token=True,
         cls_pos_embed=False,
+        official_init=True,
+        norm_cfg=dict(type='LN', eps=1e-5),
     ),
     neck=dict(
         type='NonLinearNeck',

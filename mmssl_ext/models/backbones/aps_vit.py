@@ -4,6 +4,8 @@
 from typing import Optional, Tuple
 
 import torch
+import torch.nn as nn
+from mmengine.model.weight_init import trunc_normal_
 from mmpretrain.models.backbones import VisionTransformer
 from mmpretrain.models.utils import resize_pos_embed
 
@@ -22,17 +24,38 @@ class APSViT(VisionTransformer):
     ``cls_pos_embed=False`` (the official CIFAR model) the cls token gets no position embedding: the cls slot of
     mmpretrain's ``pos_embed`` is left unused.
 
+    With ``official_init`` the weights start as the official model's: the cls token (as the position embedding)
+    trunc-normal with std 0.02, and every ``Linear`` and ``Conv2d`` at PyTorch's default initialisation (the
+    official model builds timm ``Block`` s and a ``Conv2d`` patchify without re-initialising them), instead of
+    mmpretrain's zero cls token, Xavier FFN weights with near-zero biases and Kaiming patch embedding. The official
+    LayerNorms (``nn.LayerNorm``, eps 1e-5) are set by the config's ``norm_cfg``. Nothing is re-initialised when
+    the backbone loads pretrained weights.
+
     Args:
         cls_pos_embed (bool): Add the position embedding's cls slot to the cls token. Defaults to True.
+        official_init (bool): Initialise as the official APS model (see above). Defaults to False.
         **kwargs: :class:`mmpretrain.models.backbones.VisionTransformer` arguments (``arch``, ``img_size``,
             ``patch_size``, ``qkv_bias``, ``out_type``, ...).
     """
 
-    def __init__(self, cls_pos_embed: bool = True, **kwargs) -> None:
+    def __init__(self, cls_pos_embed: bool = True, official_init: bool = False, **kwargs) -> None:
         super().__init__(**kwargs)
         if self.cls_token is None:
             raise ValueError('APSViT needs the cls token (with_cls_token=True): the APS heads read it.')
         self.cls_pos_embed = cls_pos_embed
+        self.official_init = official_init
+
+    def init_weights(self) -> None:
+        """Initialise as mmpretrain, then as the official APS model when ``official_init`` (unless pretrained)."""
+        super().init_weights()
+        init_cfgs = self.init_cfg if isinstance(self.init_cfg, list) else [self.init_cfg]
+        pretrained = any(isinstance(c, dict) and c.get('type') == 'Pretrained' for c in init_cfgs)
+        if not self.official_init or pretrained:
+            return
+        for module in self.modules():
+            if isinstance(module, (nn.Linear, nn.Conv2d)):
+                module.reset_parameters()
+        trunc_normal_(self.cls_token, std=0.02)
 
     def embed_tokens(self, x: torch.Tensor, token_idx: Optional[torch.Tensor] = None) -> Tuple[torch.Tensor, tuple]:
         """Patch tokens plus position embedding (optionally gathered), with the cls token prepended.
