@@ -59,7 +59,8 @@ def summarise(runs: Dict[str, List[dict]]) -> Dict[str, dict]:
         row['img_per_s'] = statistics.mean(speeds) if speeds else None
         summary[name] = row
     for name, row in summary.items():
-        family = name.split('-', 1)[1] if name.startswith(RANDOM + '-') else METHODS.get(name, METHODS['simclr']).family
+        base_name = name.split('@', 1)[0]  # METHOD@TAG: a diagnostic variant of METHOD
+        family = name.split('-', 1)[1] if name.startswith(RANDOM + '-') else METHODS[base_name].family
         base = summary.get(f'{RANDOM}-{family}')
         row['gain'] = row['knn/top1'][0] - base['knn/top1'][0] if base and not name.startswith(RANDOM) else None
     return summary
@@ -69,10 +70,19 @@ def _cell(value: tuple) -> str:
     return f'{value[0]:.2f} ± {value[1]:.2f}'
 
 
+def _order(summary: Dict[str, dict]) -> List[str]:
+    """Random rows, the methods in ``METHODS`` order, then the diagnostic ``METHOD@TAG`` rows."""
+    return (
+        sorted(n for n in summary if n.startswith(RANDOM))
+        + [n for n in METHODS if n in summary]
+        + sorted(n for n in summary if '@' in n)
+    )
+
+
 def markdown_table(summary: Dict[str, dict], notes: Optional[Dict[str, str]] = None) -> str:
-    """The results table: random rows first, then the methods in ``METHODS`` order."""
+    """The results table: random rows first, then the methods in ``METHODS`` order, then diagnostics."""
     notes = notes or {}
-    order = sorted(n for n in summary if n.startswith(RANDOM)) + [n for n in METHODS if n in summary]
+    order = _order(summary)
     lines = [
         '| Method | Seeds | kNN top-1 | kNN top-5 | Linear top-1 | kNN gain over random | Train min/run | img/s '
         '| Note |',
@@ -131,7 +141,7 @@ def plot(runs: Dict[str, List[dict]], summary: Dict[str, dict], preset: str, img
     fig.tight_layout()
     fig.savefig(files[0], dpi=110)
     plt.close(fig)
-    names = sorted(n for n in summary if n.startswith(RANDOM)) + [n for n in METHODS if n in summary]
+    names = _order(summary)
     fig, ax = plt.subplots(figsize=(9, 4.5))
     ax.bar(
         range(len(names)),

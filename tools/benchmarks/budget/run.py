@@ -20,6 +20,8 @@ import sys
 import time
 from typing import Dict, List, Optional
 
+from mmengine.config import DictAction
+
 _ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
@@ -48,6 +50,13 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--work-dir', default='work_dirs/budget', help='logs and checkpoints (default %(default)s)')
     parser.add_argument('--threads', type=int, default=2, help='torch CPU threads per run (default 2)')
     parser.add_argument('--no-random', action='store_true', help='skip the random-initialisation rows')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='diagnostic override of the method config (needs --tag; the row is named METHOD@TAG)',
+    )
+    parser.add_argument('--tag', help='name of a diagnostic variant (with --cfg-options)')
     parser.add_argument('--one', nargs=2, metavar=('METHOD', 'SEED'), help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
@@ -79,9 +88,14 @@ def run_one(args: argparse.Namespace, name: str, seed: int) -> Dict:
     preset = PRESETS[args.preset]
     is_random = name.startswith(RANDOM + '-')
     method = METHODS[_FAMILY_CONFIG[name.split('-', 1)[1]] if is_random else name]
+    if args.tag:
+        name = f'{name}@{args.tag}'
     work_dir = osp.abspath(osp.join(args.work_dir, preset.name, f'{name}_seed{seed}'))
     os.makedirs(work_dir, exist_ok=True)
-    cfg = apply_preset(Config.fromfile(osp.join(_ROOT, method.config)), preset, seed, work_dir, _iters(args))
+    source = Config.fromfile(osp.join(_ROOT, method.config))
+    if args.cfg_options:
+        source.merge_from_dict(args.cfg_options)
+    cfg = apply_preset(source, preset, seed, work_dir, _iters(args))
     cfg_file = osp.join(work_dir, 'budget_config.py')
     cfg.dump(cfg_file)
     record: Dict = dict(
@@ -94,6 +108,7 @@ def run_one(args: argparse.Namespace, name: str, seed: int) -> Dict:
         lr_scale=cfg.budget['batch_size'] / cfg.budget['base_batch_size'],
         threads=args.threads,
         torch=torch.__version__,
+        cfg_options=args.cfg_options or None,
         device=torch.cuda.get_device_name(0) if torch.cuda.is_available() else f'CPU ({os.cpu_count()} cores)',
     )
     start = time.time()
@@ -132,12 +147,14 @@ def main(argv: Optional[List[str]] = None) -> int:
         record = run_one(args, args.one[0], int(args.one[1]))
         print(json.dumps({k: v for k, v in record.items() if k != 'curve'}))
         return 0
+    if bool(args.tag) != bool(args.cfg_options):
+        raise SystemExit('--tag and --cfg-options go together: a changed config is a diagnostic row METHOD@TAG')
     names = args.methods or list(METHODS)
     unknown = [n for n in names if n not in METHODS]
     if unknown:
         raise SystemExit(f'--methods: unknown {unknown}; choose from {list(METHODS)}')
     jobs = []
-    if not args.no_random:
+    if not args.no_random and not args.tag:
         for family in dict.fromkeys(METHODS[n].family for n in names):
             seeds = args.seeds or range(max(METHODS[n].seeds for n in names if METHODS[n].family == family))
             jobs += [(f'{RANDOM}-{family}', s) for s in seeds]
@@ -145,16 +162,18 @@ def main(argv: Optional[List[str]] = None) -> int:
         jobs += [(name, s) for s in (args.seeds if args.seeds is not None else range(METHODS[name].seeds))]
     failed = 0
     for name, seed in jobs:
-        out = result_path(args.out_dir, args.preset, name, seed)
+        out = result_path(args.out_dir, args.preset, f'{name}@{args.tag}' if args.tag else name, seed)
         if osp.exists(out):
             print(f'[budget] {name} seed {seed}: done ({out})')
             continue
         print(f'[budget] {name} seed {seed}: running', flush=True)
         child = [sys.executable, osp.abspath(__file__), '--one', name, str(seed)]
-        for flag in ('preset', 'out_dir', 'work_dir', 'threads', 'epochs'):
+        for flag in ('preset', 'out_dir', 'work_dir', 'threads', 'epochs', 'tag'):
             value = getattr(args, flag)
             if value is not None:
                 child += [f'--{flag.replace("_", "-")}', str(value)]
+        if args.cfg_options:
+            child += ['--cfg-options'] + [f'{k}={v}' for k, v in args.cfg_options.items()]
         code = subprocess.call(child, cwd=_ROOT)
         if code != 0:
             failed += 1
