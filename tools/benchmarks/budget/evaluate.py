@@ -6,7 +6,6 @@ import os.path as osp
 import sys
 from typing import Dict, List
 
-import torch
 from mmengine.runner import set_random_seed
 
 _ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
@@ -42,12 +41,8 @@ def evaluate_backbone(
     bank, bank_labels, query, query_labels, classes = split_features(
         config, checkpoint, bank_size, query_size, normalize=False
     )
-    metrics = KNNAccuracy(k=200, temperature=0.1).score(
-        torch.nn.functional.normalize(bank, dim=1),
-        bank_labels,
-        torch.nn.functional.normalize(query, dim=1),
-        query_labels,
-    )
+    # the vote L2-normalises both sets itself (weighted_knn_predict); the probe standardises the raw features
+    metrics = KNNAccuracy(k=200, temperature=0.1).score(bank, bank_labels, query, query_labels)
     metrics.update(
         linear_probe(bank, bank_labels, query, query_labels, num_classes=classes, epochs=probe_epochs, seed=seed)
     )

@@ -111,7 +111,7 @@ def _rescale_schedulers(cfg: Config, iters: int) -> None:
         sched = ConfigDict(copy.deepcopy(dict(sched)))
         for key in _LENGTH_KEYS:
             if key in sched and sched[key] is not None:
-                sched[key] = max(1 if key not in ('begin',) else 0, round(sched[key] * iters / epochs))
+                sched[key] = max(0 if key == 'begin' else 1, round(sched[key] * iters / epochs))
         sched.by_epoch = False
         sched.pop('convert_to_iter_based', None)
         rescaled.append(sched)
