@@ -43,6 +43,24 @@ def test_cpu_small_changes_the_budget_not_the_method(tmp_path):
     assert cfg.model.backbone.get('base_channels', 64) == 64 and cfg.train_cfg.type == 'EpochBasedTrainLoop'
 
 
+@pytest.mark.parametrize(
+    'name, path, epochs, iters',
+    [
+        ('mochi', ('mixer',), ('start_epoch', 15), ('start_iter', 6)),
+        ('curated-simclr', ('curator',), ('warmup_epochs', 10), ('warmup_iters', 4)),
+    ],
+)
+def test_epoch_delays_become_iteration_delays(tmp_path, name, path, epochs, iters):
+    # an IterBasedTrainLoop stays in epoch 0: a delay of 15 of 1000 epochs becomes 6 of 390 iterations
+    cfg = _cfg(name)
+    part = apply_preset(cfg, PRESETS['cpu-small'], seed=0, work_dir=str(tmp_path)).model
+    source = cfg.model
+    for key in path:
+        part, source = part[key], source[key]
+    assert source[epochs[0]] == epochs[1]
+    assert part[epochs[0]] == 0 and part[iters[0]] == iters[1]
+
+
 def test_preset_scales_lr_from_the_config_batch(tmp_path):
     out = apply_preset(_cfg('supcon'), PRESETS['cpu-small'], seed=0, work_dir=str(tmp_path))
     assert out.budget['base_batch_size'] == 1024 and out.budget['batch_size'] == 256

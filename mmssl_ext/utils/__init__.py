@@ -1,8 +1,9 @@
 # Copyright (c) mmssl_ext contributors. All rights reserved.
-"""Utilities: registration, safe checkpoint loading, CPU distributed launch, host-sync counting."""
+"""Utilities: registration, safe checkpoint loading, CPU distributed launch, host-sync counting, training position."""
 
 from .checkpoint import MMENGINE_CHECKPOINT_GLOBALS, UnsafeCheckpointError, register_safe_globals, safe_torch_load
 from .dist import setup_cpu_distributed
+from .progress import TrainingPosition, training_position
 from .setup_env import register_all_modules
 from .sync_counter import SYNC_OPS, HostSyncCounter
 
@@ -15,4 +16,6 @@ __all__ = [
     'setup_cpu_distributed',
     'HostSyncCounter',
     'SYNC_OPS',
+    'TrainingPosition',
+    'training_position',
 ]

@@ -517,12 +517,14 @@ def test_ddm_gradient_in_full_step_reaches_backbone_only_via_strong():
 
 @pytest.fixture
 def hub_epoch():
-    """The current message hub with no 'epoch' (outside a runner); the old info is restored afterwards."""
+    """The current message hub with no 'epoch' or 'iter' (outside a runner); the old info is restored afterwards."""
     hub = MessageHub.get_current_instance()
-    old = hub.get_info('epoch')
-    hub.update_info('epoch', None)
+    old = {key: hub.get_info(key) for key in ('epoch', 'iter')}
+    for key in old:
+        hub.update_info(key, None)
     yield hub
-    hub.update_info('epoch', old)
+    for key, value in old.items():
+        hub.update_info(key, value)
 
 
 @pytest.fixture
@@ -535,9 +537,14 @@ def hub_max_iters():
     hub.update_info('max_iters', old)
 
 
-def mixer(num_hard=4, num_mix=4, num_query_mix=2, start_epoch=0):
+def mixer(num_hard=4, num_mix=4, num_query_mix=2, start_epoch=0, start_iter=0):
     return dict(
-        type='MoCHiMixer', num_hard=num_hard, num_mix=num_mix, num_query_mix=num_query_mix, start_epoch=start_epoch
+        type='MoCHiMixer',
+        num_hard=num_hard,
+        num_mix=num_mix,
+        num_query_mix=num_query_mix,
+        start_epoch=start_epoch,
+        start_iter=start_iter,
     )
 
 
@@ -578,6 +585,23 @@ def test_mochi_start_epoch_from_message_hub(hub_epoch):
     hub_epoch.update_info('epoch', 5)
     _, total = step(mochi, inputs, seed=51)
     _, ref_total = step(moco, inputs, seed=51)
+    assert total > ref_total + 1e-4
+    assert_same_queue(mochi, moco)
+
+
+def test_mochi_start_iter_in_an_iteration_loop(hub_epoch):
+    # an IterBasedTrainLoop stays in epoch 0: the delay is counted in the runner's 'iter'
+    mochi = build('MoCHi', mixer=mixer(start_iter=7))
+    moco = clone_into(mochi, 'MoCoV2')
+    inputs = images(16, 16)
+    hub_epoch.update_info('epoch', 0)
+    hub_epoch.update_info('iter', 6)
+    _, total = step(mochi, inputs, seed=52)
+    _, ref_total = step(moco, inputs, seed=52)
+    assert torch.equal(total, ref_total)
+    hub_epoch.update_info('iter', 7)
+    _, total = step(mochi, inputs, seed=53)
+    _, ref_total = step(moco, inputs, seed=53)
     assert total > ref_total + 1e-4
     assert_same_queue(mochi, moco)
 

@@ -766,6 +766,17 @@ def test_mochi_start_epoch_and_determinism():
     assert a.shape == (4, 5, 8) and torch.equal(a, b) and not torch.equal(a, c)
 
 
+def test_mochi_start_iter():
+    f, queue = mochi_inputs(seed=25)
+    mixer = MoCHiMixer(num_hard=5, num_mix=3, num_query_mix=2, start_epoch=1, start_iter=10)
+    assert mixer(f[:, 0], queue, epoch=0, iteration=20).shape == (4, 0, 8)  # both delays must have passed
+    assert mixer(f[:, 0], queue, epoch=1, iteration=9).shape == (4, 0, 8)
+    assert mixer(f[:, 0], queue, epoch=1, iteration=10).shape == (4, 5, 8)
+    assert mixer(f[:, 0], queue, epoch=None, iteration=None).shape == (4, 5, 8)
+    with pytest.raises(ValueError, match='start_iter'):
+        MoCHiMixer(start_iter=-1)
+
+
 # ----------------------------------------------------------------------------------------------------------------
 # gradcheck (float64, features normalised inside)
 # ----------------------------------------------------------------------------------------------------------------

@@ -8,11 +8,12 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.dist import broadcast, get_rank
-from mmengine.logging import MessageHub, print_log
+from mmengine.logging import print_log
 from mmengine.model import ExponentialMovingAverage
 from mmpretrain.structures import DataSample
 
 from mmssl_ext.registry import MODELS
+from mmssl_ext.utils.progress import training_position
 
 from ..curation import BatchCurator
 from ..losses import DCLLoss, InfoNCELoss, flatten_views
@@ -20,13 +21,6 @@ from ..utils import all_gather_no_grad, preserve_bn_stats
 from .contrastive_simclr import ContrastiveSimCLR
 
 __all__ = ['CuratedSimCLR']
-
-
-def _runtime_position() -> Tuple[Optional[int], Optional[int]]:
-    """(epoch, iteration) recorded in the message hub by the runner, ``None`` outside a runner."""
-    hub = MessageHub.get_current_instance()
-    epoch, iteration = hub.get_info('epoch'), hub.get_info('iter')
-    return (None if epoch is None else int(epoch)), (None if iteration is None else int(iteration))
 
 
 @MODELS.register_module()
@@ -170,7 +164,7 @@ class CuratedSimCLR(ContrastiveSimCLR):
         """
         self._check_views(inputs)
         curator = self.curator
-        active = curator.is_active(*_runtime_position())
+        active = curator.is_active(*training_position())
         if self.score_with == 'ema':
             self.score_encoder.update_parameters(nn.Sequential(self.backbone, self.neck))
         scores = None

@@ -4,10 +4,10 @@
 from typing import Dict, List, Optional
 
 import torch
-from mmengine.logging import MessageHub
 from mmpretrain.structures import DataSample
 
 from mmssl_ext.registry import MODELS
+from mmssl_ext.utils.progress import training_position
 
 from .mocov2 import MoCoV2
 
@@ -15,9 +15,8 @@ __all__ = ['MoCHi', 'current_epoch']
 
 
 def current_epoch() -> Optional[int]:
-    """The training epoch recorded in the message hub by the runner, or None outside a runner."""
-    epoch = MessageHub.get_current_instance().get_info('epoch')
-    return None if epoch is None else int(epoch)
+    """The runner's 0-based epoch, ``None`` outside a runner (kept for imports; use ``training_position``)."""
+    return training_position().epoch
 
 
 @MODELS.register_module()
@@ -27,8 +26,8 @@ class MoCHi(MoCoV2):
     MoCo v2 where each query also meets ``s + s'`` synthetic negatives built by :class:`MoCHiMixer` from
     its ``N`` hardest queue entries (and, for ``s'``, from itself). The synthetic points are per query,
     detached and discarded after the step: they never enter the queue. Mixing starts at the mixer's
-    ``start_epoch``, read from the runner's message hub (``'epoch'``, 0-based, set by
-    ``RuntimeInfoHook``); outside a runner mixing is on.
+    ``start_epoch`` / ``start_iter``, compared with :func:`~mmssl_ext.utils.training_position` (0-based);
+    outside a runner mixing is on.
 
     Args:
         backbone (dict): Backbone config.
@@ -63,7 +62,8 @@ class MoCHi(MoCoV2):
         query = self.encode_query(inputs[0])
         key = self.encode_key(inputs[1])
         negatives = self.negatives()
-        synthetic = self.mixer(query, negatives, epoch=current_epoch())
+        epoch, iteration = training_position()
+        synthetic = self.mixer(query, negatives, epoch=epoch, iteration=iteration)
         loss = self.loss_module(torch.stack([query, key], dim=1), queue=negatives, extra_negatives=synthetic)
         self.enqueue(key)
         return dict(loss=loss)

@@ -21,26 +21,38 @@ class MoCHiMixer(nn.Module):
     ``a ~ U(0, 1)``, and ``num_query_mix`` (s') harder ones ``normalize(b q + (1 - b) n_j)`` with
     ``b ~ U(0, 0.5)``. Synthetic points are per query, detached (gradients through them are stopped, as
     unofficial code does) and returned, never written into the queue; pass them to
-    :class:`InfoNCELoss` as ``extra_negatives``. Mixing is off before ``start_epoch``.
+    :class:`InfoNCELoss` as ``extra_negatives``. Mixing is off before ``start_epoch`` and before ``start_iter``
+    (0-based; an iteration-based loop stays in epoch 0, so it gives the delay in iterations).
 
     Args:
         num_hard (int): ``N``. Defaults to 1024.
         num_mix (int): ``s``. Defaults to 1024.
         num_query_mix (int): ``s'``. Defaults to 128.
         start_epoch (int): First epoch with mixing. Defaults to 0.
+        start_iter (int): First iteration with mixing. Defaults to 0.
     """
 
-    def __init__(self, num_hard: int = 1024, num_mix: int = 1024, num_query_mix: int = 128, start_epoch: int = 0):
+    def __init__(
+        self,
+        num_hard: int = 1024,
+        num_mix: int = 1024,
+        num_query_mix: int = 128,
+        start_epoch: int = 0,
+        start_iter: int = 0,
+    ) -> None:
         super().__init__()
         for name, value in (('num_hard', num_hard), ('num_mix', num_mix), ('num_query_mix', num_query_mix)):
             if value < 0:
                 raise ValueError(f'`{name}` must be >= 0, got {value}.')
+        if start_epoch < 0 or start_iter < 0:
+            raise ValueError(f'`start_epoch` and `start_iter` must be >= 0, got {start_epoch}, {start_iter}.')
         if num_hard == 0 and num_mix + num_query_mix > 0:
             raise ValueError('`num_hard` must be >= 1 to mix negatives.')
         self.num_hard = num_hard
         self.num_mix = num_mix
         self.num_query_mix = num_query_mix
         self.start_epoch = start_epoch
+        self.start_iter = start_iter
 
     def hard_indices(self, query: torch.Tensor, queue: torch.Tensor) -> torch.Tensor:
         """``[B, N]`` indices of the ``N`` queue entries with the largest ``q . n``."""
@@ -53,6 +65,7 @@ class MoCHiMixer(nn.Module):
         query: torch.Tensor,
         queue: torch.Tensor,
         epoch: Optional[int] = None,
+        iteration: Optional[int] = None,
         generator: Optional[torch.Generator] = None,
     ) -> torch.Tensor:
         """Synthesise hard negatives.
@@ -61,6 +74,7 @@ class MoCHiMixer(nn.Module):
             query (torch.Tensor): ``[B, D]`` normalised queries.
             queue (torch.Tensor): ``[K, D]`` normalised queue.
             epoch (int, optional): Current epoch; ``None`` counts as started. Defaults to None.
+            iteration (int, optional): Current iteration; ``None`` counts as started. Defaults to None.
             generator (torch.Generator, optional): Random generator. Defaults to None.
 
         Returns:
@@ -69,7 +83,7 @@ class MoCHiMixer(nn.Module):
         if query.dim() != 2 or queue.dim() != 2 or query.shape[1] != queue.shape[1]:
             raise ValueError(f'query [B, D] and queue [K, D] expected, got {tuple(query.shape)}, {tuple(queue.shape)}.')
         batch, dim = query.shape
-        started = epoch is None or epoch >= self.start_epoch
+        started = (epoch is None or epoch >= self.start_epoch) and (iteration is None or iteration >= self.start_iter)
         if not started or self.num_mix + self.num_query_mix == 0:
             return query.new_zeros(batch, 0, dim)
         q, bank = query.detach(), queue.detach().to(query.dtype)

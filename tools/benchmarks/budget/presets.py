@@ -23,6 +23,9 @@ __all__ = ['BudgetPreset', 'PRESETS', 'apply_preset', 'find_type']
 CIFAR10_TRAIN = 50000
 #: Scheduler fields that count epochs (rescaled to iterations with ``begin`` / ``end``).
 _LENGTH_KEYS = ('begin', 'end', 'T_max', 'warmup', 'total')
+#: Epoch-counted delays inside a model (MoCHi's mixing, batch curation's warm-up) and the iteration-counted
+#: field that replaces each in the budget's iteration loop (where the epoch stays 0).
+_DELAY_KEYS = {'start_epoch': 'start_iter', 'warmup_epochs': 'warmup_iters'}
 
 
 @dataclass(frozen=True)
@@ -117,6 +120,24 @@ def _rescale_schedulers(cfg: Config, iters: int) -> None:
         rescaled.append(sched)
     cfg.param_scheduler = rescaled
     cfg.train_cfg = ConfigDict(type='IterBasedTrainLoop', max_iters=iters, val_interval=max(iters, 1))
+    if 'max_epochs' in loop:
+        _rescale_delays(cfg.model, iters / epochs)
+
+
+def _rescale_delays(node: Any, iters_per_epoch: float) -> None:
+    """Replace every epoch-counted delay in ``node`` by the iteration-counted one at the same share of the run."""
+    if isinstance(node, (list, tuple)):
+        for child in node:
+            _rescale_delays(child, iters_per_epoch)
+        return
+    if not isinstance(node, dict):
+        return
+    for key, new_key in _DELAY_KEYS.items():
+        if node.get(key):
+            node[new_key] = max(node.get(new_key) or 0, round(node[key] * iters_per_epoch))
+            node[key] = 0
+    for child in node.values():
+        _rescale_delays(child, iters_per_epoch)
 
 
 def _shrink_backbone(cfg: Config, preset: BudgetPreset) -> None:
