@@ -213,6 +213,12 @@ def test_enqueue_wraparound_columns():
     assert torch.equal(model.queue[:, [2, 3, 4, 5, 6, 7, 8, 9, 0, 1]], full.T)
 
 
+@pytest.mark.parametrize('momentum', [0.0, 1.0, -0.1, 1.5])
+def test_momentum_outside_the_open_interval_is_refused(momentum):
+    with pytest.raises(ValueError, match=r'`momentum` must be in \(0, 1\)'):
+        build('MoCoV2', momentum=momentum)
+
+
 def test_enqueue_errors():
     model = build('MoCoV2', queue_len=10, feat_dim=4)
     before = model.queue.clone()

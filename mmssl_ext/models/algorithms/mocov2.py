@@ -71,9 +71,9 @@ class MoCoV2(MoCo):
             )
         if queue_len < 1:
             raise ValueError(f'`queue_len` must be >= 1, got {queue_len}.')
-        if not 0.0 <= momentum <= 1.0:
+        if not 0.0 < momentum < 1.0:  # MMEngine's EMA asserts the open interval
             raise ValueError(
-                f"`momentum` must be in [0, 1] (MMEngine convention: 0.001 = the paper's 0.999), got {momentum}."
+                f"`momentum` must be in (0, 1) (MMEngine convention: 0.001 = the paper's 0.999), got {momentum}."
             )
         super().__init__(
             backbone=backbone,
