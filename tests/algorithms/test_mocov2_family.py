@@ -213,6 +213,53 @@ def test_enqueue_wraparound_columns():
     assert torch.equal(model.queue[:, [2, 3, 4, 5, 6, 7, 8, 9, 0, 1]], full.T)
 
 
+def test_symmetric_mocov2_averages_both_directions_and_enqueues_both_keys():
+    model = build('MoCoV2', shuffle_bn=False, symmetric=True)
+    ref = clone_into(model, 'MoCoV2', shuffle_bn=False)
+    x1, x2 = images(16, 16)
+    queue = model.queue.T.clone()
+    losses, _ = step(model, [x1, x2])
+    with torch.no_grad():
+        q1, q2 = ref.encode_query(x1), ref.encode_query(x2)
+        k2 = ref.encode_key(x2)  # the first update copies the online encoder, as in the model's step
+        k1 = ref.encode_key(x1, update=False)
+    expected = (hand_moco_ce(q1, k2, queue) + hand_moco_ce(q2, k1, queue)) / 2
+    torch.testing.assert_close(losses['loss'], expected, rtol=1e-5, atol=1e-6)
+    assert not torch.allclose(expected, hand_moco_ce(q1, k2, queue))  # the second direction counts
+    torch.testing.assert_close(model.queue[:, : 2 * B], torch.cat([k2, k1]).T, rtol=1e-5, atol=1e-6)
+    assert int(model.queue_ptr) == 2 * B
+    assert all(p.grad is not None for p in model.backbone.parameters())
+
+
+def test_only_filled_queue_contrasts_with_written_keys_only():
+    queue_len = 3 * B
+    model = build('MoCoV2', shuffle_bn=False, only_filled_queue=True, queue_len=queue_len)
+    assert model.negatives().shape == (0, FEAT_DIM)  # the random initialisation is left out
+    written = []
+    for it in range(4):
+        x1, x2 = images(16, 16, seed=200 + it)
+        before = model.negatives()
+        assert before.shape[0] == min(it * B, queue_len)
+        if written:
+            torch.testing.assert_close(before, torch.cat(written)[:queue_len])
+        ref = clone_into(model, 'MoCoV2', shuffle_bn=False, only_filled_queue=True, queue_len=queue_len)
+        losses, _ = step(model, [x1, x2])
+        with torch.no_grad():
+            q, k = ref.encode_query(x1), ref.encode_key(x2)
+        torch.testing.assert_close(losses['loss'], hand_moco_ce(q, k, before), rtol=1e-5, atol=1e-6)
+        written.append(k)
+    assert int(model.queue_filled) == queue_len and model.negatives().shape == (queue_len, FEAT_DIM)
+    # the count is checkpointed; a checkpoint without it (official layout) loads as a full queue
+    half = build('MoCoV2', only_filled_queue=True, queue_len=queue_len)
+    half.enqueue(unit(B, FEAT_DIM, 5))
+    restored = clone_into(half, 'MoCoV2', only_filled_queue=True, queue_len=queue_len)
+    assert restored.negatives().shape[0] == B
+    official = build('MoCoV2', queue_len=queue_len)
+    assert 'queue_filled' not in official.state_dict()
+    loaded = clone_into(official, 'MoCoV2', only_filled_queue=True, queue_len=queue_len)
+    assert loaded.negatives().shape[0] == queue_len
+
+
 @pytest.mark.parametrize('momentum', [0.0, 1.0, -0.1, 1.5])
 def test_momentum_outside_the_open_interval_is_refused(momentum):
     with pytest.raises(ValueError, match=r'`momentum` must be in \(0, 1\)'):
@@ -840,3 +887,19 @@ def test_clsa_config_citing_the_paper_uses_per_crop_passes():
     root = __file__.rsplit('/tests/', 1)[0]
     cfg = Config.fromfile(f'{root}/configs/clsa/clsa_resnet50_8xb32-multi-coslr-200e_in1k.py')
     assert cfg.model.group_views is False and (cfg.model.num_weak, cfg.model.num_strong) == (5, 5)
+
+
+@pytest.mark.parametrize(
+    'type_, kwargs, views',
+    [
+        ('CLSA', dict(num_strong=1), (16, 16, 8)),
+        ('MoCHi', dict(mixer=mixer()), (16, 16)),
+        ('MoCoV2FeatAug', dict(feat_aug=dict(augmenters=FT, detach_input=False)), (16, 16)),
+    ],
+)
+def test_family_steps_from_an_empty_filled_queue(type_, kwargs, views):
+    model = build(type_, only_filled_queue=True, **kwargs)
+    for it in range(2):  # the first step has no negatives at all, the second B
+        losses, total = step(model, images(*views, seed=300 + it))
+        assert torch.isfinite(total) and all(torch.isfinite(v) for v in losses.values())
+    assert model.negatives().shape[0] == 2 * B

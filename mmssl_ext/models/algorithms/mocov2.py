@@ -45,6 +45,15 @@ class MoCoV2(MoCo):
         feat_dim (int): Embedding dimension. Defaults to 128.
         momentum (float): EMA momentum of the key encoder, MMEngine convention. Defaults to 0.001.
         shuffle_bn (bool): Shuffle the key batch across ranks before the key encoder. Defaults to True.
+        only_filled_queue (bool): Give as negatives only the queue entries :meth:`enqueue` has written, leaving
+            out the random initialisation until the queue is full (the count ``queue_filled`` is a checkpointed
+            buffer; a checkpoint without it loads as a full queue). The official code contrasts with the random
+            entries too: over a long schedule they last a negligible share of the run (``queue_len / batch``
+            iterations), over a short one they can be a third of it and pull every projection towards one
+            direction (docs/benchmarks.md, budget benchmark). Defaults to False (the official behaviour).
+        symmetric (bool): Also contrast the second view's query with the first view's key and average the
+            two losses (solo-learn's MoCo v2+, MoCo v3); both keys enter the queue. The subclasses' own
+            steps ignore it. Defaults to False (the paper's one-directional loss).
         pretrained (str, optional): Pre-trained checkpoint. Defaults to None.
         data_preprocessor (dict, optional): Data preprocessor config. Defaults to None.
         init_cfg (dict | list[dict], optional): Initialisation config. Defaults to None.
@@ -60,6 +69,8 @@ class MoCoV2(MoCo):
         feat_dim: int = 128,
         momentum: float = 0.001,
         shuffle_bn: bool = True,
+        symmetric: bool = False,
+        only_filled_queue: bool = False,
         pretrained: Optional[str] = None,
         data_preprocessor: Optional[dict] = None,
         init_cfg: Optional[Union[List[dict], dict]] = None,
@@ -90,6 +101,11 @@ class MoCoV2(MoCo):
         self.encoder_k = HostStepsEMA(nn.Sequential(self.backbone, self.neck), momentum)
         self.feat_dim = feat_dim
         self.shuffle_bn = shuffle_bn
+        self.symmetric = symmetric
+        self.only_filled_queue = only_filled_queue
+        self._filled_host: Optional[int] = None  # host mirror of ``queue_filled``: no device read per step
+        if only_filled_queue:
+            self.register_buffer('queue_filled', torch.zeros((), dtype=torch.long))
         loss = loss if loss is not None else dict(type='InfoNCELoss', temperature=0.2)
         self.loss_module = loss if isinstance(loss, nn.Module) else MODELS.build(loss)
 
@@ -117,9 +133,26 @@ class MoCoV2(MoCo):
             key = batch_unshuffle_ddp(key, idx_unshuffle)
         return key
 
+    def _load_from_state_dict(self, state_dict: dict, prefix: str, *args, **kwargs) -> None:
+        if self.only_filled_queue and prefix + 'queue_filled' not in state_dict:
+            state_dict[prefix + 'queue_filled'] = torch.tensor(self.queue_len)  # a saved queue holds real keys
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+        self._filled_host = None  # re-read the restored count on the next step
+
+    def filled(self) -> int:
+        """Queue entries written so far (``queue_len`` once full, and always without ``only_filled_queue``)."""
+        if not self.only_filled_queue:
+            return self.queue_len
+        if self._filled_host is None:
+            self._filled_host = int(self.queue_filled)
+        return self._filled_host
+
     def negatives(self) -> torch.Tensor:
-        """``[K, feat_dim]`` snapshot of the queue (a copy: enqueueing must not alter saved tensors)."""
-        return self.queue.T.clone().detach()
+        """``[K, feat_dim]`` snapshot of the queue (a copy: enqueueing must not alter saved tensors).
+
+        With ``only_filled_queue`` it holds the written entries only (``K`` grows from 0 to ``queue_len``).
+        """
+        return self.queue.T[: self.filled()].clone().detach()
 
     @torch.no_grad()
     def enqueue(self, keys: torch.Tensor) -> torch.Tensor:
@@ -144,6 +177,9 @@ class MoCoV2(MoCo):
         index = (torch.arange(batch, device=keys.device) + self.queue_ptr) % self.queue_len
         self.queue[:, index] = keys.T.to(self.queue.dtype)
         self.queue_ptr.copy_((self.queue_ptr + batch) % self.queue_len)
+        if self.only_filled_queue and self.filled() < self.queue_len:
+            self._filled_host = min(self.queue_len, self.filled() + batch)
+            self.queue_filled.fill_(self._filled_host)
         return keys
 
     def _check_views(self, inputs: List[torch.Tensor], expected: int) -> None:
@@ -158,6 +194,9 @@ class MoCoV2(MoCo):
     def loss(self, inputs: List[torch.Tensor], data_samples: List[DataSample], **kwargs) -> Dict[str, torch.Tensor]:
         """MoCo v2 step: InfoNCE of the query view against its key and the queue, then enqueue.
 
+        With ``symmetric=True`` each view is a query of the other view's key, against the same queue
+        snapshot; the loss is the mean of the two directions and both key batches are enqueued.
+
         Args:
             inputs (list[torch.Tensor]): ``[query view, key view]`` batches.
             data_samples (list[DataSample]): Unused.
@@ -169,6 +208,13 @@ class MoCoV2(MoCo):
         self._check_views(inputs, 2)
         query = self.encode_query(inputs[0])
         key = self.encode_key(inputs[1])
-        loss = self.loss_module(torch.stack([query, key], dim=1), queue=self.negatives())
-        self.enqueue(key)
-        return dict(loss=loss)
+        negatives = self.negatives()
+        loss = self.loss_module(torch.stack([query, key], dim=1), queue=negatives)
+        if not self.symmetric:
+            self.enqueue(key)
+            return dict(loss=loss)
+        query_2 = self.encode_query(inputs[1])
+        key_2 = self.encode_key(inputs[0], update=False)
+        loss_2 = self.loss_module(torch.stack([query_2, key_2], dim=1), queue=negatives)
+        self.enqueue(torch.cat([key, key_2]))
+        return dict(loss=(loss + loss_2) / 2)

@@ -84,7 +84,7 @@ class MoCHiMixer(nn.Module):
             raise ValueError(f'query [B, D] and queue [K, D] expected, got {tuple(query.shape)}, {tuple(queue.shape)}.')
         batch, dim = query.shape
         started = (epoch is None or epoch >= self.start_epoch) and (iteration is None or iteration >= self.start_iter)
-        if not started or self.num_mix + self.num_query_mix == 0:
+        if not started or self.num_mix + self.num_query_mix == 0 or queue.shape[0] == 0:
             return query.new_zeros(batch, 0, dim)
         q, bank = query.detach(), queue.detach().to(query.dtype)
         hard = self.hard_indices(q, bank)
