@@ -56,9 +56,10 @@ def _block_grad(
         pos_term = lse_pos - safe_n.log()
     logits.masked_fill_(~den, float('-inf'))
     lse_den = logits.logsumexp(1)
-    finite = torch.isfinite(lse_den)
-    valid = has_pos & finite
-    lse_safe = torch.where(finite, lse_den, torch.zeros_like(lse_den))
+    # a row with an empty denominator (lse = -inf) or no positive counts zero; NaN (a NaN/Inf input) propagates
+    empty = torch.isneginf(lse_den)
+    valid = has_pos & ~empty
+    lse_safe = torch.where(empty, torch.zeros_like(lse_den), lse_den)
     loss = torch.where(valid, lse_safe - pos_term, torch.zeros_like(lse_safe))
     # gradient w.r.t. the (already temperature-scaled) logits, in place on the logits buffer
     grad = logits.sub_(lse_safe[:, None]).exp_()
@@ -135,7 +136,7 @@ class _ContrastiveLogSoftmax(torch.autograd.Function):
             total = probs.sum(1)
             lse = total.log() + shift
             n_pos = terms.n_pos.to(dtype)
-            valid = (terms.n_pos > 0) & torch.isfinite(lse)
+            valid = (terms.n_pos > 0) & ~torch.isneginf(lse)  # NaN propagates
             pos_term = (a_scaled * terms.pos_vec).sum(1) / n_pos.clamp(min=1)
             coef = torch.ones_like(lse) if pw is None else pw
             out = torch.where(valid, lse - coef * pos_term, torch.zeros_like(lse))
@@ -152,7 +153,7 @@ class _ContrastiveLogSoftmax(torch.autograd.Function):
                 del prob
             lse = torch.cat(lses) if lses else a.new_zeros(0)
             n_pos = terms.n_pos.to(dtype)
-            valid = (terms.n_pos > 0) & torch.isfinite(lse)
+            valid = (terms.n_pos > 0) & ~torch.isneginf(lse)  # NaN propagates
             pos_term = (a_scaled * terms.pos_vec).sum(1) / n_pos.clamp(min=1)
             coef = torch.ones_like(lse) if pw is None else pw
             out = torch.where(valid, lse - coef * pos_term, torch.zeros_like(lse))

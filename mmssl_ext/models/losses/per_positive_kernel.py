@@ -104,7 +104,9 @@ def _block(
         per_row = -(lse_pos - d)
     keep = has_pos & ~undefined
     per_row = torch.where(keep, per_row, torch.zeros_like(per_row))
-    return torch.where(torch.isfinite(per_row), per_row, torch.zeros_like(per_row))
+    # an infinite term of a kept row (a positive or denominator that underflowed) counts zero; NaN (a NaN or
+    # Inf input) propagates, so a diverged network never reads as a loss of 0
+    return torch.where(torch.isinf(per_row), torch.zeros_like(per_row), per_row)
 
 
 def per_positive_log_softmax(
