@@ -138,3 +138,13 @@ def test_batch_ops_bench_smoke(capsys):
         assert r['batch'] == 2 and r['batched'] > 0 and r['per_image'] > 0
         assert r['speedup'] == pytest.approx(r['per_image'] / r['batched'])
     assert '| cifar | hue | 2 |' in capsys.readouterr().out
+
+
+def test_guard_cost_bench_smoke(capsys):
+    from bench.guard_cost import main
+
+    rows = main(['--widths', '4', '--batch', '2', '--repeats', '1'])
+    assert set(rows) == {4} and rows[4]['check'] > 0 and rows[4]['step'] > 0
+    # ResNet-18 at width 4 plus SimCLR's 32-2048-128 projector: the parameter count the check covers
+    assert 0.3e6 < rows[4]['params'] < 0.4e6
+    assert '| 4 |' in capsys.readouterr().out

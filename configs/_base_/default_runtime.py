@@ -9,6 +9,10 @@ default_hooks = dict(
     param_scheduler=dict(type='ParamSchedulerHook'),
     checkpoint=dict(type='CheckpointHook', interval=10, max_keep_ckpts=3),
     sampler_seed=dict(type='DistSamplerSeedHook'),
+    # stops on a NaN/Inf loss or parameter and never writes a non-finite checkpoint (None: off)
+    non_finite=dict(type='NonFiniteGuardHook', param_interval=1),
+    # refuses an empty dataset, a zero-length loop or an epoch without batches before the first step
+    train_loop_guard=dict(type='TrainLoopGuardHook'),
 )
 
 env_cfg = dict(

@@ -2,5 +2,7 @@
 """Hooks registered in ``mmssl_ext.registry.HOOKS``."""
 
 from .knn_eval_hook import KNNEvalHook
+from .non_finite_guard_hook import NonFiniteError, NonFiniteGuardHook, non_finite_tensors
+from .train_loop_guard_hook import TrainLoopGuardHook
 
-__all__ = ['KNNEvalHook']
+__all__ = ['KNNEvalHook', 'NonFiniteGuardHook', 'NonFiniteError', 'non_finite_tensors', 'TrainLoopGuardHook']

@@ -1,0 +1,109 @@
+"""A diverged or empty run stops loudly and leaves no checkpoint that looks good.
+
+NonFiniteGuardHook and TrainLoopGuardHook, both in every config through the default runtime.
+"""
+
+import glob
+import os.path as osp
+from types import SimpleNamespace
+
+import pytest
+import torch
+from conftest import config_path
+from mmengine.logging import MessageHub
+
+from mmssl_ext.engine.hooks import NonFiniteError, NonFiniteGuardHook, non_finite_tensors
+
+DIGITS = config_path('simclr', 'simclr_resnet18_1xb64-coslr-20e_digits.py')
+
+
+def _train(tmp_path, name, *options):
+    from tools.train import main
+
+    main([DIGITS, '--work-dir', str(tmp_path / name), '--cfg-options', f'experiment_name=guard_{name}', *options])
+
+
+def _checkpoints(tmp_path, name):
+    return sorted(glob.glob(osp.join(str(tmp_path / name), '*.pth')))
+
+
+def test_non_finite_tensors_names_nan_and_inf_only():
+    tensors = {
+        'ok': torch.ones(3),
+        'nan': torch.tensor([1.0, float('nan')]),
+        'inf': torch.tensor([float('-inf')]),
+        'ints': torch.tensor([1, 2]),
+        'empty': torch.zeros(0),
+        'step': 3,
+    }
+    assert non_finite_tensors(tensors) == ['nan', 'inf']
+    assert non_finite_tensors({'ok': torch.ones(2, dtype=torch.float64)}) == []
+
+
+def _fake_runner(name, iteration=4, model=None, last_ckpt=None):
+    hub = MessageHub.get_instance(f'guard_{name}')
+    hub.update_info('last_ckpt', last_ckpt)
+    return SimpleNamespace(iter=iteration, message_hub=hub, model=model or torch.nn.Linear(2, 2))
+
+
+def test_a_non_finite_loss_term_stops_the_run_naming_it():
+    runner = _fake_runner('loss', last_ckpt='work_dirs/x/iter_4.pth')
+    runner.message_hub.update_scalar('train/loss', 1.0)
+    runner.message_hub.update_scalar('train/loss_ddm', float('inf'))
+    runner.message_hub.update_scalar('train/kept_frac', float('nan'))  # a monitor, not a loss term: ignored
+    hook = NonFiniteGuardHook()
+    outputs = {'loss': torch.tensor(1.0), 'loss_ddm': torch.tensor(float('inf')), 'kept_frac': torch.tensor(0.0)}
+    with pytest.raises(NonFiniteError, match=r'iteration 5: loss_ddm=inf; the last checkpoint written is .*iter_4'):
+        hook.after_train_iter(runner, 0, outputs=outputs)
+    runner.message_hub.update_scalar('train/loss_ddm', 2.0)
+    hook.after_train_iter(runner, 0, outputs=outputs)  # finite again: passes
+
+
+def test_non_finite_parameters_stop_the_run_at_the_checked_iterations():
+    # the loss reads finite (the kernels zero non-finite rows): the weights give the divergence away
+    model = torch.nn.Linear(2, 2)
+    with torch.no_grad():
+        model.bias[0] = float('nan')
+    hook = NonFiniteGuardHook(param_interval=3)
+    outputs = {'loss': torch.tensor(0.0)}
+    for iteration in (0, 1):  # iterations 1 and 2: not checked
+        runner = _fake_runner(f'interval{iteration}', iteration=iteration, model=model)
+        runner.message_hub.update_scalar('train/loss', 0.0)
+        hook.after_train_iter(runner, 0, outputs=outputs)
+    runner = _fake_runner('interval2', iteration=2, model=model)
+    runner.message_hub.update_scalar('train/loss', 0.0)
+    with pytest.raises(NonFiniteError, match=r'1 parameter tensors became non-finite at iteration 3 \(first: bias\)'):
+        hook.after_train_iter(runner, 0, outputs=outputs)
+    with pytest.raises(ValueError, match='param_interval'):
+        NonFiniteGuardHook(param_interval=-1)
+
+
+def test_a_checkpoint_with_non_finite_tensors_is_refused():
+    runner = _fake_runner('ckpt', iteration=7)
+    hook = NonFiniteGuardHook()
+    hook.before_save_checkpoint(runner, {'state_dict': {'w': torch.ones(2)}, 'meta': {}})
+    with pytest.raises(NonFiniteError, match=r'Refusing to save a checkpoint at iteration 7: 1 tensors .*queue'):
+        hook.before_save_checkpoint(
+            runner, {'state_dict': {'w': torch.ones(2), 'queue': torch.full((2,), float('nan'))}}
+        )
+
+
+def test_diverged_run_fails_fast_and_writes_no_checkpoint(tmp_path):
+    # lr 1e8 diverges within a few steps; before the guard it logged loss 0.0 and saved epoch_2.pth
+    with pytest.raises(NonFiniteError, match='non-finite at iteration') as err:
+        _train(tmp_path, 'diverged', 'optim_wrapper.optimizer.lr=1e8', 'train_cfg.max_epochs=2')
+    assert 'no checkpoint has been written yet' in str(err.value)
+    assert _checkpoints(tmp_path, 'diverged') == []
+
+
+def test_run_without_a_batch_per_epoch_is_refused_before_training(tmp_path):
+    # about 1,400 training digits, batch 4096, drop_last=True: zero iterations (it used to save epoch_3.pth)
+    with pytest.raises(ValueError, match=r'No training batch per epoch: \d+ samples, .*batch_size=4096 x 1'):
+        _train(tmp_path, 'empty', 'train_dataloader.batch_size=4096', 'train_cfg.max_epochs=3')
+    assert _checkpoints(tmp_path, 'empty') == []
+
+
+def test_zero_length_loop_is_refused(tmp_path):
+    with pytest.raises(ValueError, match=r'no iterations \(max_epochs=0'):
+        _train(tmp_path, 'zero', 'train_cfg.max_epochs=0')
+    assert _checkpoints(tmp_path, 'zero') == []
