@@ -119,3 +119,7 @@ def test_summary_mean_std_and_gain():
     mean, std = summary['simclr']['knn/top1']
     assert mean == 42.0 and std == pytest.approx(8**0.5)  # sample std of (40, 44)
     assert summary['simclr']['gain'] == 22.0 and summary['random-resnet']['gain'] is None
+    # one seed has no std yet: the cell shows the mean alone
+    assert summary['random-resnet']['knn/top1'] == (20.0, None)
+    assert report._cell(summary['random-resnet']['knn/top1']) == '20.00'
+    assert report._cell(summary['simclr']['knn/top1']) == '42.00 ± 2.83'

@@ -43,7 +43,7 @@ def load_runs(out_dir: str, preset: str) -> Dict[str, List[dict]]:
 
 def _mean_std(values: List[float]) -> tuple:
     """Mean and sample standard deviation (0 for one value)."""
-    return statistics.mean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
+    return statistics.mean(values), (statistics.stdev(values) if len(values) > 1 else None)
 
 
 def summarise(runs: Dict[str, List[dict]]) -> Dict[str, dict]:
@@ -67,7 +67,8 @@ def summarise(runs: Dict[str, List[dict]]) -> Dict[str, dict]:
 
 
 def _cell(value: tuple) -> str:
-    return f'{value[0]:.2f} ± {value[1]:.2f}'
+    """``mean ± std``; one seed has no std yet."""
+    return f'{value[0]:.2f}' if value[1] is None else f'{value[0]:.2f} ± {value[1]:.2f}'
 
 
 def _order(summary: Dict[str, dict]) -> List[str]:
@@ -146,7 +147,7 @@ def plot(runs: Dict[str, List[dict]], summary: Dict[str, dict], preset: str, img
     ax.bar(
         range(len(names)),
         [summary[n]['knn/top1'][0] for n in names],
-        yerr=[summary[n]['knn/top1'][1] for n in names],
+        yerr=[summary[n]['knn/top1'][1] or 0.0 for n in names],
         capsize=3,
         color=['grey' if n.startswith(RANDOM) else 'tab:blue' for n in names],
     )
@@ -172,9 +173,11 @@ def write_metafile_results(summary: Dict[str, dict], preset: str) -> List[str]:
             continue
         text = open(meta).read()
         pattern = re.compile(r'(    Results:)(?: null\n|\n(?:      .*\n)+?)(    Config: ' + re.escape(config) + r'\n)')
+        std = row['knn/top1'][1]
         metrics = (
-            f'{{kNN Top 1 Accuracy: {row["knn/top1"][0]:.2f}, kNN Top 1 Std: {row["knn/top1"][1]:.2f}, '
-            f'Linear Top 1 Accuracy: {row["linear/top1"][0]:.2f}, Seeds: {len(row["seeds"])}}}'
+            f'{{kNN Top 1 Accuracy: {row["knn/top1"][0]:.2f}, '
+            + (f'kNN Top 1 Std: {std:.2f}, ' if std is not None else '')
+            + f'Linear Top 1 Accuracy: {row["linear/top1"][0]:.2f}, Seeds: {len(row["seeds"])}}}'
         )
         results = (
             f'\n      - Task: {task}\n        Dataset: CIFAR-10\n        Metrics: {metrics}\n'
