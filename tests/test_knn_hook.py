@@ -1,7 +1,10 @@
 """KNNEvalHook in iteration mode on real digits: schedule, subsets, logging, random-init evaluation."""
 
+import glob
 import json
 import os.path as osp
+
+import pytest
 
 from conftest import smoke_cfg
 from mmengine.runner import Runner
@@ -27,3 +30,13 @@ def test_hook_every_n_iterations_with_subsets(tmp_path):
     assert [r['step'] for r in rows] == [0, 2, 4]  # initial weights, then every 2 iterations
     assert all(10.0 < r['knn/top1'] <= 100.0 for r in rows)  # real digits: well above 10% chance
     assert runner.message_hub.get_scalar('knn/top1').current() == rows[-1]['knn/top1']
+
+
+def test_bank_smaller_than_k_is_refused_before_training(tmp_path):
+    cfg = smoke_cfg('simclr/simclr_resnet18_1xb64-coslr-20e_digits.py', tmp_path, iters=2)
+    hook = cfg.custom_hooks[0]
+    hook.bank_dataloader.dataset.indices = None
+    hook.update(bank_size=50, k=200)
+    with pytest.raises(ValueError, match=r'the kNN bank has 50 samples, fewer than k=200'):
+        Runner.from_cfg(cfg).train()
+    assert glob.glob(str(tmp_path / '*.pth')) == []

@@ -126,8 +126,8 @@ def make_smoke_config(
             if key in hook:
                 split = 'train' if key == 'bank_dataloader' else 'test'
                 hook[key] = digits_loader(hook[key], split, 2 * batch_size, batch_size, img_size)
-        if hook.get('type') == 'KNNEvalHook':
-            hook.update(interval=1, evaluate_before_train=False)
+        if hook.get('type') == 'KNNEvalHook':  # the digits bank has 2 x batch_size images: k must fit in it
+            hook.update(interval=1, evaluate_before_train=False, k=min(hook.get('k', 200), 2 * batch_size))
     loop = cfg.get('train_cfg') or {}
     if 'max_iters' in loop:
         loop.update(max_iters=iters, val_interval=iters)

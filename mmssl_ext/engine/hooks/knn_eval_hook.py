@@ -110,7 +110,14 @@ class KNNEvalHook(Hook):
         return metrics
 
     def before_train(self, runner: Runner) -> None:
-        """Evaluate the initial weights when ``evaluate_before_train`` is set."""
+        """Refuse a bank smaller than ``k``; evaluate the initial weights when ``evaluate_before_train`` is set."""
+        bank_loader, _ = self._build_loaders(runner)
+        bank = len(bank_loader.dataset)  # type: ignore[arg-type]
+        if bank < self.metric.k:
+            raise ValueError(
+                f'KNNEvalHook: the kNN bank has {bank} samples, fewer than k={self.metric.k} neighbours; lower the '
+                "hook's `k` or give a larger bank (`bank_size`, or the bank_dataloader's dataset)."
+            )
         if self.evaluate_before_train:
             self.evaluate(runner)
         self._in_train = True

@@ -218,7 +218,7 @@ def apply_preset(cfg: Config, preset: BudgetPreset, seed: int, work_dir: str, it
             query_dataloader=cfg.knn_query_dataloader,
             by_epoch=False,
             interval=interval,
-            k=200,
+            k=min(200, preset.curve_size),  # the smoke preset's bank is smaller than 200
             temperature=0.1,
             evaluate_before_train=True,
             bank_size=preset.curve_size,
