@@ -5,7 +5,6 @@ import json
 import os.path as osp
 
 import pytest
-
 from conftest import smoke_cfg
 from mmengine.runner import Runner
 
