@@ -7,7 +7,10 @@ default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=50),
     param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', interval=10, max_keep_ckpts=3),
+    # written to a temporary file and renamed: a run killed while saving never leaves a truncated checkpoint
+    checkpoint=dict(
+        type='CheckpointHook', interval=10, max_keep_ckpts=3, backend_args=dict(backend='mmssl_atomic_local')
+    ),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     # stops on a NaN/Inf loss or parameter and never writes a non-finite checkpoint (None: off)
     non_finite=dict(type='NonFiniteGuardHook', param_interval=1),

@@ -1,12 +1,19 @@
 # Copyright (c) mmssl_ext contributors. All rights reserved.
-"""Engine components (hooks, optimizer wrappers, schedulers, the runner) registered in ``mmssl_ext.registry``."""
+"""Engine components (hooks, optimizer wrappers, schedulers, the runner, file backends) registered in
+``mmssl_ext.registry`` (file backends with MMEngine's ``register_backend``).
+"""
 
-from .hooks import KNNEvalHook
+from .fileio import ATOMIC_BACKEND, AtomicLocalBackend
+from .hooks import KNNEvalHook, NonFiniteGuardHook, TrainLoopGuardHook
 from .optim_wrappers import BackboneLayerDecayOptimWrapperConstructor, SkipStepOptimWrapper, request_skip_step
 from .runner import SSLRunner, build_runner
 from .schedulers import WarmupCosineLambdaLR, warmup_cosine_factor
 
 __all__ = [
+    'ATOMIC_BACKEND',
+    'AtomicLocalBackend',
+    'NonFiniteGuardHook',
+    'TrainLoopGuardHook',
     'BackboneLayerDecayOptimWrapperConstructor',
     'KNNEvalHook',
     'SkipStepOptimWrapper',
