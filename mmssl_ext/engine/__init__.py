@@ -1,6 +1,7 @@
 # Copyright (c) mmssl_ext contributors. All rights reserved.
-"""Engine components (hooks, optimizer wrappers, schedulers, the runner, file backends) registered in
-``mmssl_ext.registry`` (file backends with MMEngine's ``register_backend``).
+"""Engine components: hooks, optimizer wrappers, schedulers, the runner, file backends.
+
+All are registered in ``mmssl_ext.registry``, the file backends with MMEngine's ``register_backend``.
 """
 
 from .fileio import ATOMIC_BACKEND, AtomicLocalBackend
