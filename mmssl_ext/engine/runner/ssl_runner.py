@@ -1,16 +1,20 @@
 # Copyright (c) mmssl_ext contributors. All rights reserved.
 """MMEngine's ``Runner`` with SyncBN on CPU process groups: what ``tools/train.py`` and ``tools/test.py`` build."""
 
+import logging
 from typing import Dict, Optional, Union
 
 import torch.nn as nn
 from mmengine.config import Config, ConfigDict
 from mmengine.device import get_device
+from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 
 from mmssl_ext.models.utils.cpu_sync_bn import convert_cpu_sync_batchnorm
 from mmssl_ext.registry import RUNNERS
+
+from .resume_check import checkpoint_problem, resume_candidates
 
 __all__ = ['SSLRunner', 'build_runner']
 
@@ -25,7 +29,39 @@ class SSLRunner(Runner):
     (and, for ``sync_bn='torch'``, every BatchNorm) to :class:`~mmssl_ext.models.utils.CPUSyncBatchNorm` instead,
     which synchronises the batch statistics over gloo with exact gradients. Everything else (and every run on a
     GPU or in one process) is MMEngine's.
+
+    ``resume`` checks the checkpoint first (:func:`checkpoint_problem`: it loads, its tensors are finite and
+    shaped like the model's). An automatic resume (``--resume`` without a path) falls back to the newest good
+    checkpoint of the work dir with a warning naming what was wrong with the newer ones, and raises when there
+    are checkpoints but none is good; a resume from a given path raises when that file is not good.
     """
+
+    def load_or_resume(self) -> None:
+        """Pick a checkpoint that can resume this run (see the class notes), then load or resume as MMEngine."""
+        if self._has_loaded or not self._resume:
+            return super().load_or_resume()
+        model = self.model.module if is_model_wrapper(self.model) else self.model
+        if self._load_from is not None:
+            problem = checkpoint_problem(self._load_from, model)
+            if problem:
+                raise ValueError(f'Cannot resume from {self._load_from}: {problem}.')
+            return super().load_or_resume()
+        skipped = []
+        for path in resume_candidates(self.work_dir):
+            problem = checkpoint_problem(path, model)
+            if problem is None:
+                if skipped:
+                    print_log(
+                        f'Resuming from {path}; skipped newer checkpoints: ' + '; '.join(skipped),
+                        logger='current',
+                        level=logging.WARNING,
+                    )
+                self._load_from = path
+                return super().load_or_resume()
+            skipped.append(f'{path}: {problem}')
+        if skipped:
+            raise ValueError('No checkpoint in the work dir can resume this run: ' + '; '.join(skipped))
+        return super().load_or_resume()  # no checkpoint yet: start from scratch, as MMEngine does
 
     def wrap_model(self, model_wrapper_cfg: Optional[Dict], model: nn.Module) -> nn.Module:
         """Convert SyncBN for CPU ranks, then wrap as MMEngine does.
