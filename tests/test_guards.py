@@ -90,7 +90,7 @@ def test_a_checkpoint_with_non_finite_tensors_is_refused():
 
 def test_diverged_run_fails_fast_and_writes_no_checkpoint(tmp_path):
     # lr 1e8 diverges within a few steps; before the guard it logged loss 0.0 and saved epoch_2.pth
-    with pytest.raises(NonFiniteError, match='non-finite at iteration') as err:
+    with pytest.raises(NonFiniteError, match=r'Non-finite loss at iteration \d+: loss=nan') as err:
         _train(tmp_path, 'diverged', 'optim_wrapper.optimizer.lr=1e8', 'train_cfg.max_epochs=2')
     assert 'no checkpoint has been written yet' in str(err.value)
     assert _checkpoints(tmp_path, 'diverged') == []
@@ -107,3 +107,57 @@ def test_zero_length_loop_is_refused(tmp_path):
     with pytest.raises(ValueError, match=r'no iterations \(max_epochs=0'):
         _train(tmp_path, 'zero', 'train_cfg.max_epochs=0')
     assert _checkpoints(tmp_path, 'zero') == []
+
+
+def _wrapper(max_consecutive=2):
+    from mmssl_ext.engine import NonFiniteSkipOptimWrapper
+
+    model = torch.nn.Linear(3, 1)
+    return model, NonFiniteSkipOptimWrapper(
+        torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9), max_consecutive=max_consecutive
+    )
+
+
+def test_skip_wrapper_drops_non_finite_updates_and_stops_after_max_consecutive():
+    model, wrapper = _wrapper(max_consecutive=2)
+    x = torch.ones(4, 3)
+    wrapper.update_params(model(x).pow(2).mean())  # a finite step moves the weights
+    assert wrapper.skipped_steps == 0 and not wrapper.last_skipped
+    before = [p.detach().clone() for p in model.parameters()]
+    bad = torch.full((4, 3), float('nan'))
+    wrapper.update_params(model(bad).pow(2).mean())  # NaN loss and gradients: no step, momentum included
+    assert wrapper.skipped_steps == 1 and wrapper.last_skipped
+    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))
+    assert all(p.grad is None or not p.grad.any() for p in model.parameters())
+    wrapper.update_params(model(x).pow(2).mean())  # finite again: the streak resets
+    assert wrapper.consecutive == 0 and not wrapper.last_skipped
+    wrapper.update_params(model(bad).pow(2).mean())
+    with pytest.raises(NonFiniteError, match=r'2 updates in a row had a non-finite loss or gradient'):
+        wrapper.update_params(model(bad).pow(2).mean())
+    assert wrapper.skipped_steps == 3
+
+
+def test_guard_lets_a_skipped_step_pass_and_still_checks_the_weights():
+    model, wrapper = _wrapper()
+    runner = _fake_runner('skipped', model=model)
+    runner.optim_wrapper = wrapper
+    runner.message_hub.update_scalar('train/loss', float('nan'))
+    outputs = {'loss': torch.tensor(float('nan'))}
+    wrapper.last_skipped = True
+    NonFiniteGuardHook().after_train_iter(runner, 0, outputs=outputs)  # skipped on purpose: passes
+    wrapper.last_skipped = False
+    with pytest.raises(NonFiniteError, match='Non-finite loss'):
+        NonFiniteGuardHook().after_train_iter(runner, 0, outputs=outputs)
+
+
+def test_skip_mode_on_the_diverging_run_stops_after_the_streak(tmp_path):
+    with pytest.raises(NonFiniteError, match='updates in a row had a non-finite'):
+        _train(
+            tmp_path,
+            'skip',
+            'optim_wrapper.optimizer.lr=1e8',
+            'optim_wrapper.type=NonFiniteSkipOptimWrapper',
+            'optim_wrapper.max_consecutive=3',
+            'train_cfg.max_epochs=2',
+        )
+    assert _checkpoints(tmp_path, 'skip') == []

@@ -6,7 +6,12 @@ All are registered in ``mmssl_ext.registry``, the file backends with MMEngine's 
 
 from .fileio import ATOMIC_BACKEND, AtomicLocalBackend
 from .hooks import KNNEvalHook, NonFiniteGuardHook, TrainLoopGuardHook
-from .optim_wrappers import BackboneLayerDecayOptimWrapperConstructor, SkipStepOptimWrapper, request_skip_step
+from .optim_wrappers import (
+    BackboneLayerDecayOptimWrapperConstructor,
+    NonFiniteSkipOptimWrapper,
+    SkipStepOptimWrapper,
+    request_skip_step,
+)
 from .runner import SSLRunner, build_runner
 from .schedulers import WarmupCosineLambdaLR, warmup_cosine_factor
 
@@ -14,6 +19,7 @@ __all__ = [
     'ATOMIC_BACKEND',
     'AtomicLocalBackend',
     'NonFiniteGuardHook',
+    'NonFiniteSkipOptimWrapper',
     'TrainLoopGuardHook',
     'BackboneLayerDecayOptimWrapperConstructor',
     'KNNEvalHook',

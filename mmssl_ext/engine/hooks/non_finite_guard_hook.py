@@ -46,7 +46,9 @@ class NonFiniteGuardHook(Hook):
     * Before any checkpoint is written, every floating-point tensor of its ``state_dict`` is checked; a
       checkpoint with NaN/Inf is refused, so the last checkpoint on disk is always finite.
 
-    The error names the iteration, the non-finite terms or tensors and the last checkpoint written.
+    The error names the iteration, the non-finite terms or tensors and the last checkpoint written. With
+    :class:`~mmssl_ext.engine.NonFiniteSkipOptimWrapper` a non-finite loss whose update was skipped passes
+    (the wrapper counts the skips and stops after ``max_consecutive`` in a row).
     It is in every config through ``configs/_base_/default_runtime.py`` (``default_hooks.non_finite``); set
     that key to ``None`` to turn it off.
 
@@ -81,6 +83,8 @@ class NonFiniteGuardHook(Hook):
             value = float(value) if not isinstance(value, torch.Tensor) else float(value.detach())
             if value != value or value in (float('inf'), float('-inf')):
                 bad.append(f'{key}={value}')
+        if bad and getattr(getattr(runner, 'optim_wrapper', None), 'last_skipped', False):
+            bad = []  # NonFiniteSkipOptimWrapper dropped this update on purpose (counted, bounded)
         if bad:
             raise NonFiniteError(
                 f'Non-finite loss at iteration {iteration}: {", ".join(bad)}; {self._last_checkpoint(runner)}. '
