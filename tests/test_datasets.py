@@ -83,3 +83,23 @@ def test_loading_a_good_image_and_in_memory_passthrough(tmp_path):
     assert out['img'].shape == (32, 32, 3) and abs(int(out['img'].mean()) - 77) <= 2
     img = np.zeros((8, 8, 3), np.uint8)
     assert LoadImageFromFile()(dict(img=img, img_path=None))['img'] is img
+
+
+def test_grayscale_and_16_bit_images_load_as_8_bit_rgb(tmp_path):
+    import cv2
+
+    cv2.imwrite(str(tmp_path / 'gray.png'), np.full((8, 8), 100, np.uint8))
+    cv2.imwrite(str(tmp_path / 'deep.png'), np.full((8, 8, 3), 60000, np.uint16))
+    gray = LoadImageFromFile()(dict(img_path=str(tmp_path / 'gray.png')))['img']
+    deep = LoadImageFromFile()(dict(img_path=str(tmp_path / 'deep.png')))['img']
+    assert gray.shape == (8, 8, 3) and gray.dtype == np.uint8 and (gray == 100).all()  # channels replicated
+    assert deep.shape == (8, 8, 3) and deep.dtype == np.uint8 and (deep == 60000 >> 8).all()  # scaled to 8 bits
+
+
+def test_a_dataset_folder_without_images_is_named(tmp_path):
+    from mmssl_ext.datasets import CIFAR10_CLASSES
+
+    for name in CIFAR10_CLASSES:
+        os.makedirs(tmp_path / 'train' / name)
+    with pytest.raises(RuntimeError, match=r'Found 0 files in subfolders of: .*train'):
+        CIFAR10Folder(data_root=str(tmp_path), data_prefix='train')
