@@ -161,3 +161,17 @@ def test_skip_mode_on_the_diverging_run_stops_after_the_streak(tmp_path):
             'train_cfg.max_epochs=2',
         )
     assert _checkpoints(tmp_path, 'skip') == []
+
+
+def test_guards_are_registered_and_can_be_turned_off(tmp_path):
+    from conftest import smoke_cfg
+
+    from mmssl_ext.engine import build_runner
+
+    cfg = smoke_cfg('simclr/simclr_resnet18_1xb64-coslr-20e_digits.py', tmp_path / 'on')
+    names = {type(h).__name__ for h in build_runner(cfg).hooks}
+    assert {'NonFiniteGuardHook', 'TrainLoopGuardHook'} <= names
+    cfg = smoke_cfg('simclr/simclr_resnet18_1xb64-coslr-20e_digits.py', tmp_path / 'off')
+    cfg.default_hooks.update(non_finite=None, train_loop_guard=None)  # MMEngine alone asserts on these
+    names = {type(h).__name__ for h in build_runner(cfg).hooks}
+    assert not {'NonFiniteGuardHook', 'TrainLoopGuardHook'} & names and 'CheckpointHook' in names

@@ -21,6 +21,7 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+from mmssl_ext.engine import build_runner  # noqa: E402
 from mmssl_ext.utils import register_all_modules  # noqa: E402
 from mmssl_ext.utils.smoke import make_smoke_config  # noqa: E402
 
@@ -70,7 +71,7 @@ def run(
     cfg = make_smoke_config(
         cfg, iters=iters, batch_size=batch_size, img_size=img_size, work_dir=work_dir, checkpoint=checkpoint
     )
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)  # what tools/train.py builds
     runner.train()
     if runner.iter != iters:
         raise RuntimeError(f'smoke run of {config}: trained {runner.iter} iterations, expected {iters}')

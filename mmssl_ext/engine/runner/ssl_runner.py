@@ -36,6 +36,21 @@ class SSLRunner(Runner):
     are checkpoints but none is good; a resume from a given path raises when that file is not good.
     """
 
+    def register_default_hooks(self, hooks: Optional[Dict] = None) -> None:
+        """Register the default hooks, leaving out every key set to ``None``.
+
+        MMEngine removes only its own default keys when they are ``None`` and asserts on any other; this lets a
+        config turn off the hooks the default runtime adds (``default_hooks.non_finite=None``,
+        ``default_hooks.train_loop_guard=None``) the same way.
+
+        Args:
+            hooks (dict, optional): Default hooks or their configs. Defaults to None.
+        """
+        if hooks is not None:
+            own = {'runtime_info', 'timer', 'sampler_seed', 'logger', 'param_scheduler', 'checkpoint'}
+            hooks = {name: hook for name, hook in hooks.items() if hook is not None or name in own}
+        super().register_default_hooks(hooks)
+
     def load_or_resume(self) -> None:
         """Pick a checkpoint that can resume this run (see the class notes), then load or resume as MMEngine."""
         if self._has_loaded or not self._resume:
