@@ -29,7 +29,7 @@ def test_cpu_small_changes_the_budget_not_the_method(tmp_path):
     # budget: width 16 ResNet-18, its 128-d output feeds the projector, 390 iterations at batch 256
     assert out.model.backbone.base_channels == 16 and out.model.backbone.stem_channels == 16
     assert out.model.neck.in_channels == 128
-    assert out.train_cfg == dict(type='IterBasedTrainLoop', max_iters=390, val_interval=390)
+    assert out.train_cfg == dict(type='ResumableIterBasedTrainLoop', max_iters=390, val_interval=390)
     assert out.train_dataloader.batch_size == 256 and out.randomness.seed == 3
     # warm-up (10 of 1000 epochs) and cosine keep their share of the run, now counted in iterations
     warm, cos = out.param_scheduler
@@ -40,7 +40,7 @@ def test_cpu_small_changes_the_budget_not_the_method(tmp_path):
     assert out.model.neck.hid_channels == cfg.model.neck.hid_channels
     assert out.auto_scale_lr == dict(base_batch_size=256, enable=True)
     # the source config is not modified
-    assert cfg.model.backbone.get('base_channels', 64) == 64 and cfg.train_cfg.type == 'EpochBasedTrainLoop'
+    assert cfg.model.backbone.get('base_channels', 64) == 64 and cfg.train_cfg.type == 'ResumableEpochBasedTrainLoop'
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,8 @@ default_hooks = dict(
     non_finite=dict(type='NonFiniteGuardHook', param_interval=1),
     # refuses an empty dataset, a zero-length loop or an epoch without batches before the first step
     train_loop_guard=dict(type='TrainLoopGuardHook'),
+    # checkpoints the random generators; a resumed run draws the numbers the uninterrupted one would have
+    rng_state=dict(type='RNGStateHook'),
 )
 
 env_cfg = dict(

@@ -12,7 +12,7 @@ optim_wrapper = dict(
     optimizer=dict(type='AdamW', lr=5e-4, betas=(0.9, 0.999), weight_decay=0.05),
 )
 param_scheduler = [dict(type='WarmupCosineLambdaLR', warmup=10, total=120, by_epoch=False, begin=0, end=120)]
-train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=120)
+train_cfg = dict(_delete_=True, type='ResumableIterBasedTrainLoop', max_iters=120)
 sync_bn = None
 randomness = dict(seed=0)
 default_hooks = dict(checkpoint=dict(interval=120, by_epoch=False), logger=dict(interval=10))

@@ -11,7 +11,7 @@ param_scheduler = [
     dict(type='LinearLR', start_factor=1e-2, by_epoch=False, begin=0, end=10),
     dict(type='CosineAnnealingLR', T_max=90, by_epoch=False, begin=10, end=100),
 ]
-train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=100)
+train_cfg = dict(_delete_=True, type='ResumableIterBasedTrainLoop', max_iters=100)
 default_hooks = dict(logger=dict(interval=10), checkpoint=dict(by_epoch=False, interval=100, max_keep_ckpts=1))
 log_processor = dict(by_epoch=False)
 randomness = dict(seed=0)

@@ -12,7 +12,7 @@ param_scheduler = [
     dict(type='LinearLR', start_factor=1e-2, by_epoch=False, begin=0, end=10),
     dict(type='CosineAnnealingLR', T_max=160, by_epoch=False, begin=10, end=170),
 ]
-train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=170)
+train_cfg = dict(_delete_=True, type='ResumableIterBasedTrainLoop', max_iters=170)
 default_hooks = dict(logger=dict(interval=10), checkpoint=dict(by_epoch=False, interval=170, max_keep_ckpts=1))
 custom_hooks = [
     dict(

@@ -9,6 +9,6 @@ _base_ = [
 model = dict(backbone=dict(type='ResNet', depth=18), loss=dict(temperature=0.2))
 optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='SGD', lr=0.06, momentum=0.9, weight_decay=5e-4))
 param_scheduler = [dict(type='CosineAnnealingLR', T_max=20, by_epoch=True, begin=0, end=20)]
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=20)
+train_cfg = dict(type='ResumableEpochBasedTrainLoop', max_epochs=20)
 default_hooks = dict(logger=dict(interval=5), checkpoint=dict(interval=20))
 randomness = dict(seed=0)

@@ -10,7 +10,7 @@ param_scheduler = [
     dict(type='LinearLR', start_factor=0.02, by_epoch=False, begin=0, end=10),
     dict(type='CosineAnnealingLR', T_max=90, eta_min=6.25e-5, by_epoch=False, begin=10, end=100),
 ]
-train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=100)
+train_cfg = dict(_delete_=True, type='ResumableIterBasedTrainLoop', max_iters=100)
 default_hooks = dict(logger=dict(interval=10), checkpoint=dict(by_epoch=False, interval=100, max_keep_ckpts=1))
 custom_hooks = [
     dict(

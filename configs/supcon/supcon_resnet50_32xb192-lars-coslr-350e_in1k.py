@@ -24,5 +24,5 @@ param_scheduler = [
     dict(type='LinearLR', start_factor=1e-4, by_epoch=True, begin=0, end=12, convert_to_iter_based=True),
     dict(type='CosineAnnealingLR', T_max=338, by_epoch=True, begin=12, end=350, convert_to_iter_based=True),
 ]
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=350)
+train_cfg = dict(type='ResumableEpochBasedTrainLoop', max_epochs=350)
 auto_scale_lr = dict(base_batch_size=6144)

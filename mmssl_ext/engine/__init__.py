@@ -5,14 +5,14 @@ All are registered in ``mmssl_ext.registry``, the file backends with MMEngine's 
 """
 
 from .fileio import ATOMIC_BACKEND, AtomicLocalBackend
-from .hooks import KNNEvalHook, NonFiniteGuardHook, TrainLoopGuardHook
+from .hooks import KNNEvalHook, NonFiniteGuardHook, RNGStateHook, TrainLoopGuardHook
 from .optim_wrappers import (
     BackboneLayerDecayOptimWrapperConstructor,
     NonFiniteSkipOptimWrapper,
     SkipStepOptimWrapper,
     request_skip_step,
 )
-from .runner import SSLRunner, build_runner
+from .runner import ResumableEpochBasedTrainLoop, ResumableIterBasedTrainLoop, SSLRunner, build_runner
 from .schedulers import WarmupCosineLambdaLR, warmup_cosine_factor
 
 __all__ = [
@@ -21,6 +21,9 @@ __all__ = [
     'NonFiniteGuardHook',
     'NonFiniteSkipOptimWrapper',
     'TrainLoopGuardHook',
+    'RNGStateHook',
+    'ResumableEpochBasedTrainLoop',
+    'ResumableIterBasedTrainLoop',
     'BackboneLayerDecayOptimWrapperConstructor',
     'KNNEvalHook',
     'SkipStepOptimWrapper',

@@ -4,10 +4,14 @@
 from .checkpoint import MMENGINE_CHECKPOINT_GLOBALS, UnsafeCheckpointError, register_safe_globals, safe_torch_load
 from .dist import setup_cpu_distributed
 from .progress import TrainingPosition, training_position
+from .rng_state import preserved_rng_state, rng_state, set_rng_state
 from .setup_env import register_all_modules
 from .sync_counter import SYNC_OPS, HostSyncCounter
 
 __all__ = [
+    'preserved_rng_state',
+    'rng_state',
+    'set_rng_state',
     'register_all_modules',
     'register_safe_globals',
     'safe_torch_load',

@@ -5,5 +5,5 @@ param_scheduler = [
     dict(type='LinearLR', start_factor=0.0125, by_epoch=True, begin=0, end=10, convert_to_iter_based=True),
     dict(type='CosineAnnealingLR', T_max=500, eta_min=8e-4, by_epoch=True, begin=0, end=500),
 ]
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=500, val_interval=10)
+train_cfg = dict(type='ResumableEpochBasedTrainLoop', max_epochs=500, val_interval=10)
 auto_scale_lr = dict(base_batch_size=1024)

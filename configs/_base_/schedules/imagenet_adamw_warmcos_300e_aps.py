@@ -9,6 +9,6 @@ optim_wrapper = dict(
     optimizer=dict(type='AdamW', lr=1.5e-4 * 4096 / 256, betas=(0.9, 0.999), weight_decay=0.1),
 )
 param_scheduler = [dict(type='WarmupCosineLambdaLR', warmup=40, total=300, by_epoch=True, begin=0, end=300)]
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=300)
+train_cfg = dict(type='ResumableEpochBasedTrainLoop', max_epochs=300)
 auto_scale_lr = dict(base_batch_size=4096)
 sync_bn = 'torch'

@@ -14,5 +14,5 @@ param_scheduler = [
     dict(type='LinearLR', start_factor=1e-4, by_epoch=True, begin=0, end=10, convert_to_iter_based=True),
     dict(type='CosineAnnealingLR', T_max=190, by_epoch=True, begin=10, end=200),
 ]
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=200)
+train_cfg = dict(type='ResumableEpochBasedTrainLoop', max_epochs=200)
 auto_scale_lr = dict(base_batch_size=4096)

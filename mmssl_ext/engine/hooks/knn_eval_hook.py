@@ -8,6 +8,7 @@ from mmengine.runner import Runner
 
 from mmssl_ext.evaluation import KNNAccuracy, build_eval_dataloader, extract_backbone_features
 from mmssl_ext.registry import HOOKS
+from mmssl_ext.utils.rng_state import preserved_rng_state
 
 __all__ = ['KNNEvalHook']
 
@@ -86,8 +87,9 @@ class KNNEvalHook(Hook):
             dict[str, float]: ``{'knn/top1': ..., 'knn/top5': ...}``.
         """
         bank_loader, query_loader = self._build_loaders(runner)
-        bank_feats, bank_labels = extract_backbone_features(runner.model, bank_loader)
-        query_feats, query_labels = extract_backbone_features(runner.model, query_loader)
+        with preserved_rng_state():  # monitoring must not change the training trajectory
+            bank_feats, bank_labels = extract_backbone_features(runner.model, bank_loader)
+            query_feats, query_labels = extract_backbone_features(runner.model, query_loader)
         # Vote on the model's device (GPU when training on one): the bank is [N, D], queries chunked.
         device = next(runner.model.parameters()).device
         # Every rank already holds all features (gathered while extracting): vote locally.

@@ -119,7 +119,7 @@ def _rescale_schedulers(cfg: Config, iters: int) -> None:
         sched.pop('convert_to_iter_based', None)
         rescaled.append(sched)
     cfg.param_scheduler = rescaled
-    cfg.train_cfg = ConfigDict(type='IterBasedTrainLoop', max_iters=iters, val_interval=max(iters, 1))
+    cfg.train_cfg = ConfigDict(type='ResumableIterBasedTrainLoop', max_iters=iters, val_interval=max(iters, 1))
     if 'max_epochs' in loop:
         _rescale_delays(cfg.model, iters / epochs)
 

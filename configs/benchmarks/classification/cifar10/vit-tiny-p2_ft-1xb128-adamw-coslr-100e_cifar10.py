@@ -107,7 +107,7 @@ param_scheduler = [
     dict(type='LinearLR', start_factor=1e-6 / lr, by_epoch=True, begin=0, end=5),
     dict(type='CosineAnnealingLR', T_max=95, eta_min=1e-5, by_epoch=True, begin=5, end=100),
 ]
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=100, val_interval=5)
+train_cfg = dict(type='ResumableEpochBasedTrainLoop', max_epochs=100, val_interval=5)
 val_cfg = dict()
 test_cfg = dict()
 auto_scale_lr = dict(base_batch_size=128)

@@ -58,7 +58,7 @@ test_evaluator = val_evaluator
 
 optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='SGD', lr=30.0, momentum=0.9, weight_decay=0.0))
 param_scheduler = [dict(type='MultiStepLR', by_epoch=True, milestones=[60, 80], gamma=0.1)]
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=100, val_interval=10)
+train_cfg = dict(type='ResumableEpochBasedTrainLoop', max_epochs=100, val_interval=10)
 val_cfg = dict()
 test_cfg = dict()
 auto_scale_lr = dict(base_batch_size=256)
