@@ -39,3 +39,23 @@ def test_bank_smaller_than_k_is_refused_before_training(tmp_path):
     with pytest.raises(ValueError, match=r'the kNN bank has 50 samples, fewer than k=200'):
         Runner.from_cfg(cfg).train()
     assert glob.glob(str(tmp_path / '*.pth')) == []
+
+
+def test_evaluation_leaves_the_generators_as_they_were(tmp_path):
+    """A kNN evaluation draws from torch's generator (each dataloader iterator takes a seed); the hook puts every
+    generator back, so the crops after it are those of a run without monitoring."""
+    from mmssl_ext.engine.runner import build_runner
+    from mmssl_ext.utils import rng_state
+
+    cfg = smoke_cfg('simclr/simclr_resnet18_1xb64-coslr-20e_digits.py', tmp_path, iters=2)
+    cfg.custom_hooks[0].update(bank_size=32, query_size=16, k=8)
+    cfg.custom_hooks[0].bank_dataloader.dataset.indices = None
+    cfg.custom_hooks[0].query_dataloader.dataset.indices = None
+    runner = build_runner(cfg)
+    runner.train()
+    hook = next(h for h in runner.hooks if type(h).__name__ == 'KNNEvalHook')
+    before = rng_state()
+    hook.evaluate(runner)
+    after = rng_state()
+    assert before['torch'].equal(after['torch']) and before['numpy'][0].equal(after['numpy'][0])
+    assert before['python'][1].equal(after['python'][1])
