@@ -10,6 +10,11 @@ import pytest
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
 SHARED_DATA = os.environ.get('MMSSL_SHARED_DATA', osp.join(ROOT, '..', 'shared', 'data'))
+if os.environ.get('PYTEST_XDIST_WORKER'):
+    # `make test` runs one pytest worker per core (pytest-xdist): one thread each (and in the processes tests
+    # start), or the workers' thread pools fight over the cores
+    for _var in ('OMP_NUM_THREADS', 'MKL_NUM_THREADS'):
+        os.environ.setdefault(_var, '1')
 
 from mmssl_ext.utils import register_all_modules  # noqa: E402
 

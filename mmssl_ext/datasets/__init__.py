@@ -3,11 +3,14 @@
 
 from mmssl_ext.utils.compat import patch_mmcv_adjust_hue
 
+from .bad_sample_policy import BadSamplePolicyDataset, TooManyBadSamplesError
 from .cifar10_folder import CIFAR10_CLASSES, CIFAR10Folder
 from .digits import DigitsDataset
 from .transforms import CLSARandAugment, CorruptImageError, LoadImageFromFile
 
 __all__ = [
+    'BadSamplePolicyDataset',
+    'TooManyBadSamplesError',
     'DigitsDataset',
     'CIFAR10Folder',
     'CIFAR10_CLASSES',
