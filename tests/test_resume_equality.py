@@ -13,7 +13,6 @@ import subprocess
 import sys
 
 import numpy as np
-import pytest
 import torch
 from conftest import ROOT, smoke_cfg
 
@@ -117,8 +116,7 @@ def test_mocov2_killed_while_writing_a_checkpoint(tmp_path):
     assert 'resumed epoch: 0, iter: 2' in log
 
 
-@pytest.mark.parametrize('with_hook', [True])
-def test_a_checkpoint_without_rng_state_resumes_with_a_warning(tmp_path, with_hook):
+def test_a_checkpoint_without_rng_state_resumes_with_a_warning(tmp_path):
     cfg = _config(tmp_path, 'old', 'simclr/simclr_resnet18_1xb128-lars-coslr-170iter_cifar10.py', 4)
     code, log = _train('iter:3', cfg)
     assert code == -9

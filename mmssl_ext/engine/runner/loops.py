@@ -86,10 +86,18 @@ def _replayed(loader: DataLoader, done: int) -> Iterator:
     return batches
 
 
-def _validate(loop: BaseLoop) -> None:
-    """Run the runner's validation loop without a trace on the generators."""
-    with preserved_rng_state():
-        loop.runner.val_loop.run()
+def _validate_if_due(loop: BaseLoop, step: int, last: int) -> None:
+    """Run the runner's validation loop when ``step`` (epoch or iteration) is due, without a trace on the generators.
+
+    Args:
+        loop (BaseLoop): The training loop (its ``val_begin`` and ``val_interval``).
+        step (int): Epochs or iterations done.
+        last (int): ``max_epochs`` or ``max_iters``.
+    """
+    due = step >= loop.val_begin and (step % loop.val_interval == 0 or step == last)
+    if loop.runner.val_loop is not None and due:
+        with preserved_rng_state():
+            loop.runner.val_loop.run()
 
 
 @LOOPS.register_module()
@@ -107,12 +115,7 @@ class ResumableEpochBasedTrainLoop(EpochBasedTrainLoop):
         while self._epoch < self._max_epochs and not self.stop_training:
             self.run_epoch()
             self._decide_current_val_interval()
-            if (
-                self.runner.val_loop is not None
-                and self._epoch >= self.val_begin
-                and (self._epoch % self.val_interval == 0 or self._epoch == self._max_epochs)
-            ):
-                _validate(self)
+            _validate_if_due(self, self._epoch, self._max_epochs)
         self.runner.call_hook('after_train')
         return self.runner.model
 
@@ -163,12 +166,7 @@ class ResumableIterBasedTrainLoop(IterBasedTrainLoop):
             data_batch: Sequence[dict] = next(self.dataloader_iterator)
             self.run_iter(data_batch)
             self._decide_current_val_interval()
-            if (
-                self.runner.val_loop is not None
-                and self._iter >= self.val_begin
-                and (self._iter % self.val_interval == 0 or self._iter == self._max_iters)
-            ):
-                _validate(self)
+            _validate_if_due(self, self._iter, self._max_iters)
         self.runner.call_hook('after_train_epoch')
         self.runner.call_hook('after_train')
         return self.runner.model
