@@ -1,6 +1,8 @@
 # mmssl_ext: the two commands of the README, plus helpers.
 PYTHON_BIN := .venv/bin/python
 PYTEST_ARGS ?=
+# Independent tests run in parallel, one pytest worker per core (pytest-xdist); TEST_WORKERS=0 runs them serially.
+TEST_WORKERS ?= 2
 
 .PHONY: install demo test test-all lint format prepare-cifar10 clean
 
@@ -11,10 +13,10 @@ demo: install
 	$(PYTHON_BIN) tools/misc/demo.py
 
 test: install
-	$(PYTHON_BIN) -m pytest tests $(PYTEST_ARGS)
+	$(PYTHON_BIN) -m pytest tests -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 test-all: install
-	$(PYTHON_BIN) -m pytest tests -m "slow or not slow" $(PYTEST_ARGS)
+	$(PYTHON_BIN) -m pytest tests -m "slow or not slow" -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 lint: install
 	$(PYTHON_BIN) -m ruff check .

@@ -175,3 +175,22 @@ def test_guards_are_registered_and_can_be_turned_off(tmp_path):
     cfg.default_hooks.update(non_finite=None, train_loop_guard=None)  # MMEngine alone asserts on these
     names = {type(h).__name__ for h in build_runner(cfg).hooks}
     assert not {'NonFiniteGuardHook', 'TrainLoopGuardHook'} & names and 'CheckpointHook' in names
+
+
+def test_a_queue_shorter_than_one_step_of_keys_is_refused_before_training(tmp_path):
+    from conftest import smoke_cfg
+
+    from mmssl_ext.engine import build_runner
+
+    moco = config_path('mocov2', 'mocov2_resnet18_1xb256-coslr-1000e_cifar10.py')
+    cfg = smoke_cfg(moco, tmp_path / 'queue', iters=2, batch_size=8, knn=False)
+    cfg.model.queue_len = 6
+    runner = build_runner(cfg)
+    with pytest.raises(ValueError, match=r'writes 8 keys \(global batch 8 = .*model.queue_len=6; raise model'):
+        runner.train()
+    assert _checkpoints(tmp_path, 'queue') == []
+    model = runner.model
+    model.check_global_batch(4)  # 6 is not a multiple of 4: accepted, writes wrap around
+    model.symmetric = True
+    with pytest.raises(ValueError, match=r'writes 8 keys \(two keys per sample with symmetric=True\)'):
+        model.check_global_batch(4)

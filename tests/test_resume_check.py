@@ -85,3 +85,19 @@ def test_resume_of_another_config_names_the_mismatch(two_epochs, tmp_path):
     path = str(work / 'epoch_2.pth')
     with pytest.raises(ValueError, match=r'written by another config: queue \(256, 32\) vs the model.s \(256, 128\)'):
         _resumer(cfg, tmp_path, 'other', load_from=path, queue_len=128).load_or_resume()
+
+
+def test_resume_of_another_method_names_the_parameters(two_epochs, tmp_path):
+    """A SimCLR checkpoint passed to ``--resume`` of MoCo v2 is refused (MMEngine would load the shared backbone,
+    leave the key encoder and the queue at their initialisation and train on)."""
+    from mmengine.config import Config
+
+    from mmssl_ext.registry import MODELS
+
+    cfg, _ = two_epochs
+    simclr = Config.fromfile(config_path('simclr', 'simclr_resnet18_1xb256-lars-coslr-1000e_cifar10.py'))
+    model = MODELS.build(simclr.model)
+    path = str(tmp_path / 'simclr.pth')
+    torch.save({'meta': {'epoch': 1, 'iter': 3}, 'state_dict': model.state_dict()}, path)
+    with pytest.raises(ValueError, match=r'written by another method or model: \d+ of the model.s parameters are not'):
+        _resumer(cfg, tmp_path / 'work', 'simclr', load_from=path).load_or_resume()

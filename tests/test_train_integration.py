@@ -108,6 +108,14 @@ def test_unknown_cfg_option_is_rejected(tmp_path):
         main([SIMCLR_DEMO, '--work-dir', str(tmp_path), '--cfg-options', 'trian_cfg.max_epochs=1'])
 
 
+def test_a_wrongly_typed_config_value_is_named(tmp_path):
+    from tools.train import main
+
+    # --cfg-options parses 'abc' as a string: the loss refuses it by name before any step
+    with pytest.raises(TypeError, match=r"`temperature` must be a positive number, got 'abc' \(str\)"):
+        main([SIMCLR_DEMO, '--work-dir', str(tmp_path), '--cfg-options', 'model.loss.temperature=abc'])
+
+
 def test_unknown_constructor_argument_is_named(tmp_path):
     cfg = smoke_cfg(SIMCLR_DEMO, tmp_path)
     cfg.model.backbone.depht = 18

@@ -3,6 +3,7 @@
 
 from mmengine.dist import get_world_size
 from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
 from mmengine.runner import EpochBasedTrainLoop, Runner
 
 from mmssl_ext.registry import HOOKS
@@ -19,7 +20,9 @@ class TrainLoopGuardHook(Hook):
     * an empty training dataset;
     * ``max_epochs`` or ``max_iters`` below 1;
     * an epoch-based loop with no batch per epoch (``batch_size`` x world size larger than the dataset
-      with ``drop_last=True``): MMEngine would run the epochs empty and save an untrained checkpoint.
+      with ``drop_last=True``): MMEngine would run the epochs empty and save an untrained checkpoint;
+    * a global batch the model cannot take, for models that define ``check_global_batch(global_batch)``
+      (a MoCo queue shorter than the keys of one step).
 
     It is in every config through ``configs/_base_/default_runtime.py`` (``default_hooks.train_loop_guard``).
     """
@@ -44,6 +47,9 @@ class TrainLoopGuardHook(Hook):
                 f'x {world} process(es) with drop_last={getattr(loader, "drop_last", None)}. Lower '
                 'train_dataloader.batch_size or set train_dataloader.drop_last=False.'
             )
+        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        if hasattr(model, 'check_global_batch') and loader.batch_size:
+            model.check_global_batch(loader.batch_size * get_world_size())
         by_epoch = isinstance(loop, EpochBasedTrainLoop)
         if (by_epoch and loop.max_epochs < 1) or (not by_epoch and loop.max_iters < 1):
             raise ValueError(

@@ -22,8 +22,9 @@ def checkpoint_problem(path: str, model: nn.Module) -> Optional[str]:
     """Why ``path`` cannot resume ``model`` (``None`` when it can).
 
     Checked: the file loads (a truncated or corrupt file does not), it holds a ``state_dict``, every floating
-    tensor in it is finite, and every tensor the model also has is of the model's shape (a queue, bank or head
-    of another size means another config: MMEngine would skip such tensors with a warning and train on).
+    tensor in it is finite, every tensor the model also has is of the model's shape (a queue, bank or head
+    of another size means another config: MMEngine would skip such tensors with a warning and train on), and it
+    holds every parameter of the model and no tensor the model lacks (another method's checkpoint).
 
     Args:
         path (str): Checkpoint file.
@@ -43,6 +44,9 @@ def checkpoint_problem(path: str, model: nn.Module) -> Optional[str]:
     if bad:
         return f'{len(bad)} tensors are non-finite (first: {", ".join(bad[:3])})'
     own = model.state_dict()
+    other = _other_model(state, model, own)
+    if other:
+        return other
     mismatched = [
         f"{k} {tuple(v.shape)} vs the model's {tuple(own[k].shape)}"
         for k, v in state.items()
@@ -51,6 +55,26 @@ def checkpoint_problem(path: str, model: nn.Module) -> Optional[str]:
     if mismatched:
         return f'it was written by another config: {"; ".join(mismatched[:3])}'
     return None
+
+
+def _other_model(state: dict, model: nn.Module, own: dict) -> Optional[str]:
+    """Why ``state`` belongs to another method or model: parameters it lacks, tensors the model lacks.
+
+    A missing *buffer* is tolerated (a checkpoint from before a buffer was added loads with the buffer's own
+    default, e.g. MoCo's ``queue_filled``); a missing parameter or an extra tensor is not: MMEngine would
+    leave the parameter at its initialisation, drop the tensor with a warning, and train on.
+    """
+    params = {name for name, _ in model.named_parameters()}
+    missing = [k for k in own if k in params and k not in state]
+    extra = [k for k, v in state.items() if k not in own and hasattr(v, 'shape')]
+    if not missing and not extra:
+        return None
+    parts = []
+    if missing:
+        parts.append(f'{len(missing)} of the model\'s parameters are not in it (first: {", ".join(missing[:3])})')
+    if extra:
+        parts.append(f'{len(extra)} of its tensors are not in the model (first: {", ".join(extra[:3])})')
+    return f'it was written by another method or model: {"; ".join(parts)}'
 
 
 def resume_candidates(work_dir: str) -> List[str]:

@@ -182,6 +182,25 @@ class MoCoV2(MoCo):
             self.queue_filled.fill_(self._filled_host)
         return keys
 
+    def check_global_batch(self, global_batch: int) -> None:
+        """Raise a ``ValueError`` before training when one step would write more keys than the queue holds.
+
+        A queue length that the global batch does not divide is accepted on purpose: writes wrap around, so
+        every key enters the queue once and the oldest are overwritten first (mmpretrain asserts divisibility
+        instead, which also refuses a last batch of another size).
+
+        Args:
+            global_batch (int): Samples per step over all ranks (``train_dataloader.batch_size`` x world size).
+        """
+        keys = global_batch * (2 if self.symmetric else 1)
+        if keys > self.queue_len:
+            per = ' (two keys per sample with symmetric=True)' if self.symmetric else ''
+            raise ValueError(
+                f'{type(self).__name__}: a step writes {keys} keys{per} (global batch {global_batch} = '
+                f'train_dataloader.batch_size x world size), more than model.queue_len={self.queue_len}; raise '
+                f'model.queue_len to at least {keys} or lower train_dataloader.batch_size.'
+            )
+
     def _check_views(self, inputs: List[torch.Tensor], expected: int) -> None:
         """Raise a ``ValueError`` unless ``inputs`` holds ``expected`` view batches."""
         if not isinstance(inputs, (list, tuple)) or len(inputs) != expected:

@@ -11,6 +11,7 @@ Conventions used by every loss in this package:
   which underflows at small temperatures.
 """
 
+import numbers
 from typing import Dict, Optional, Tuple
 
 import torch
@@ -113,7 +114,7 @@ def check_labels(labels: Optional[torch.Tensor], batch: int, name: str = 'labels
 
 
 def check_temperature(value: float, name: str = 'temperature') -> float:
-    """Return ``value`` as a float, raising a ``ValueError`` unless it is positive.
+    """Return ``value`` as a float, raising a ``TypeError`` unless it is a number, a ``ValueError`` unless > 0.
 
     Args:
         value (float): The temperature.
@@ -122,6 +123,8 @@ def check_temperature(value: float, name: str = 'temperature') -> float:
     Returns:
         float: The temperature.
     """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f'`{name}` must be a positive number, got {value!r} ({type(value).__name__}).')
     if not value > 0:
         raise ValueError(f'`{name}` must be > 0, got {value}.')
     return float(value)
