@@ -1,4 +1,4 @@
-"""CheckedPretrainedInit (``init_cfg=dict(type='Pretrained', ...)`` in the mmssl_ext and mmdet scopes): loads full
+"""CheckedPretrainedInit (``type='Pretrained'`` in the mmssl_ext scope, ``'CheckedPretrained'`` in mmdet's): loads full
 checkpoints and extracted backbone files, reports unexpected keys, and refuses checkpoints that do not fit."""
 
 import logging
@@ -45,14 +45,31 @@ def test_loads_full_checkpoints_and_extracted_backbones(files, kind):
     _assert_loaded(model, expected)
 
 
-@pytest.mark.parametrize('scope', ['mmssl_ext', 'mmdet'])
-def test_pretrained_type_is_the_checked_loader_in_our_scopes(scope):
-    import mmssl_ext.models.mmdet_plugins  # noqa: F401  (exports it to mmdet)
-
-    with DefaultScope.overwrite_default_scope(scope):
+def test_pretrained_type_is_the_checked_loader_in_our_scope():
+    with DefaultScope.overwrite_default_scope('mmssl_ext'):
         assert isinstance(WEIGHT_INITIALIZERS.build(dict(type='Pretrained', checkpoint='x')), CheckedPretrainedInit)
         plain = WEIGHT_INITIALIZERS.build(dict(type='mmengine.Pretrained', checkpoint='x'))
     assert type(plain).__name__ == 'PretrainedInit'
+
+
+def test_mmdet_opts_in_by_name_and_keeps_its_own_pretrained():
+    import mmssl_ext.integrations.mmdet  # noqa: F401  (adds CheckedPretrained to mmdet's registry)
+
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        checked = WEIGHT_INITIALIZERS.build(dict(type='CheckedPretrained', checkpoint='x'))
+        own = WEIGHT_INITIALIZERS.build(dict(type='Pretrained', checkpoint='x'))
+    assert isinstance(checked, CheckedPretrainedInit)
+    assert type(own).__name__ == 'PretrainedInit'  # importing the integration replaces nothing of mmdet's
+
+
+def test_the_old_plugin_module_is_a_deprecated_alias():
+    import importlib
+    import sys
+
+    sys.modules.pop('mmssl_ext.models.mmdet_plugins', None)
+    with pytest.warns(DeprecationWarning, match='moved to mmssl_ext.integrations.mmdet'):
+        old = importlib.import_module('mmssl_ext.models.mmdet_plugins')
+    assert old.register_mmdet_modules is importlib.import_module('mmssl_ext.integrations.mmdet').register_mmdet_modules
 
 
 def test_init_cfg_of_a_backbone_goes_through_it(files):

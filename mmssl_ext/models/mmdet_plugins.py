@@ -1,53 +1,18 @@
 # Copyright (c) mmssl_ext contributors. All rights reserved.
-"""Register the mmssl_ext modules that mmdet transfer configs need into mmdet's registries.
+"""Deprecated alias of :mod:`mmssl_ext.integrations.mmdet` (kept for one release).
 
-mmengine resolves a scoped type such as ``'mmssl_ext.APSViT'`` only among the root registry's direct children, and
-mmssl_ext's registries are children of mmpretrain's, so an mmdet config (``default_scope='mmdet'``) cannot reach
-them by prefix. Import this module from the config instead::
-
-    custom_imports = dict(imports=['mmssl_ext.models.mmdet_plugins'], allow_failed_imports=False)
-
-and use the bare names (``type='APSViT'``, ``type='SimpleFeaturePyramid'``,
-``constructor='BackboneLayerDecayOptimWrapperConstructor'``). It also makes ``init_cfg=dict(type='Pretrained', ...)``
-in mmdet's scope the checked loader :class:`~mmssl_ext.models.utils.CheckedPretrainedInit` (a checkpoint whose keys
-do not fit the backbone fails with the keys listed, instead of leaving random weights); MMEngine's unchecked loader
-stays reachable as ``'mmengine.Pretrained'``. Importing it needs mmdet.
+The module moved; it no longer replaces mmdet's ``'Pretrained'`` initializer: name
+``init_cfg=dict(type='CheckedPretrained', ...)`` for the checked loader.
 """
 
-from mmdet.registry import MODELS as MMDET_MODELS
-from mmdet.registry import OPTIM_WRAPPER_CONSTRUCTORS as MMDET_CONSTRUCTORS
-from mmdet.registry import WEIGHT_INITIALIZERS as MMDET_INITIALIZERS
+import warnings
 
-from mmssl_ext.engine.optim_wrappers import BackboneLayerDecayOptimWrapperConstructor
+from mmssl_ext.integrations.mmdet import *  # noqa: F401,F403
+from mmssl_ext.integrations.mmdet import __all__  # noqa: F401
 
-from .backbones import APSViT
-from .necks import SimpleFeaturePyramid
-from .utils import CheckedPretrainedInit
-
-__all__ = ['MMDET_EXPORTS', 'MMDET_CONSTRUCTOR_EXPORTS', 'MMDET_INITIALIZER_EXPORTS', 'register_mmdet_modules']
-
-#: Modules exported to mmdet's ``MODELS``, by name.
-MMDET_EXPORTS = {'APSViT': APSViT, 'SimpleFeaturePyramid': SimpleFeaturePyramid}
-#: Optimiser-wrapper constructors exported to mmdet's ``OPTIM_WRAPPER_CONSTRUCTORS``, by name.
-MMDET_CONSTRUCTOR_EXPORTS = {'BackboneLayerDecayOptimWrapperConstructor': BackboneLayerDecayOptimWrapperConstructor}
-#: Weight initialisers exported to mmdet's ``WEIGHT_INITIALIZERS`` (shadowing MMEngine's ``Pretrained`` there).
-MMDET_INITIALIZER_EXPORTS = {'Pretrained': CheckedPretrainedInit, 'CheckedPretrained': CheckedPretrainedInit}
-
-
-def register_mmdet_modules() -> None:
-    """Add the exports to mmdet's registries (idempotent; a different module under the same name is an error)."""
-    pairs = (
-        (MMDET_MODELS, MMDET_EXPORTS),
-        (MMDET_CONSTRUCTORS, MMDET_CONSTRUCTOR_EXPORTS),
-        (MMDET_INITIALIZERS, MMDET_INITIALIZER_EXPORTS),
-    )
-    for registry, exports in pairs:
-        for name, cls in exports.items():
-            existing = registry.module_dict.get(name)
-            if existing is None:
-                registry.register_module(name=name, module=cls)
-            elif existing is not cls:
-                raise KeyError(f"mmdet's {registry.name} already holds a different {name!r} ({existing}).")
-
-
-register_mmdet_modules()
+warnings.warn(
+    "mmssl_ext.models.mmdet_plugins moved to mmssl_ext.integrations.mmdet and no longer replaces mmdet's "
+    "'Pretrained'; import the new module and name type='CheckedPretrained'.",
+    DeprecationWarning,
+    stacklevel=2,
+)

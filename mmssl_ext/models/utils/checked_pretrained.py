@@ -14,9 +14,10 @@ files) and
 * raises :class:`PretrainedKeysError`, listing them, for missing keys (module tensors the checkpoint does not
   provide, except BN ``num_batches_tracked`` and the ``allow_missing`` patterns) and shape mismatches.
 
-It is registered as ``'CheckedPretrained'`` and, in the ``mmssl_ext`` scope (and mmdet's, through
-:mod:`mmssl_ext.models.mmdet_plugins`), as ``'Pretrained'``, so ``init_cfg=dict(type='Pretrained', ...)`` is checked;
-MMEngine's unchecked loader stays reachable as ``'mmengine.Pretrained'``.
+It is registered as ``'CheckedPretrained'`` and, in the ``mmssl_ext`` scope, as ``'Pretrained'``, so
+``init_cfg=dict(type='Pretrained', ...)`` is checked in our runs; MMEngine's unchecked loader stays reachable as
+``'mmengine.Pretrained'``. mmdet configs opt in by name (``type='CheckedPretrained'``, added to mmdet's registry by
+:mod:`mmssl_ext.integrations.mmdet`); mmdet's own ``'Pretrained'`` is left as it is.
 """
 
 import fnmatch

@@ -6,11 +6,11 @@
 
 ``PRETRAIN`` is a full mmssl_ext checkpoint (its ``backbone.*`` weights are used), an extracted backbone file
 (``tools/model_converters/extract_backbone_weights.py``), any path or URL MMEngine loads, or ``random`` for the
-randomly initialised baseline. Every ``Pretrained`` init config of the model whose ``checkpoint`` is empty (the
-backbone; for C4 detectors also ``roi_head.shared_head``, which holds res5) is pointed at it, and loads with key
-checks (a checkpoint that does not fit the backbone fails with the keys listed). After training, the test split is
-evaluated; the metrics (``coco/bbox_mAP``, ``coco/segm_mAP``, ...) are printed and written to
-``WORK_DIR/transfer_metrics.json``.
+randomly initialised baseline. Every ``CheckedPretrained`` (or ``Pretrained``) init config of the model whose
+``checkpoint`` is empty (the backbone; for C4 detectors also ``roi_head.shared_head``, which holds res5) is pointed
+at it, and loads with key checks (a checkpoint that does not fit the backbone fails with the keys listed). After
+training, the test split is evaluated; the metrics (``coco/bbox_mAP``, ``coco/segm_mAP``, ...) are printed and
+written to ``WORK_DIR/transfer_metrics.json``.
 """
 
 import argparse
@@ -75,7 +75,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 
 def set_pretrained(cfg: Config, pretrain: str) -> List[str]:
-    """Point every ``Pretrained`` init config with an empty ``checkpoint`` at ``pretrain``.
+    """Point every ``CheckedPretrained`` / ``Pretrained`` init config with an empty ``checkpoint`` at ``pretrain``.
 
     With ``pretrain='random'`` those init configs are dropped instead (the random-initialisation baseline).
 
@@ -88,7 +88,7 @@ def set_pretrained(cfg: Config, pretrain: str) -> List[str]:
 
     Raises:
         FileNotFoundError: ``pretrain`` is a local path that does not exist.
-        ValueError: The config has no ``Pretrained`` init config with an empty checkpoint to set.
+        ValueError: The config has no ``CheckedPretrained`` / ``Pretrained`` init config with an empty checkpoint.
     """
     targets = [
         (path, parent, init) for path, parent, init in pretrained_init_cfgs(cfg.model) if not init.get('checkpoint')
@@ -101,7 +101,8 @@ def set_pretrained(cfg: Config, pretrain: str) -> List[str]:
         raise FileNotFoundError(f'pre-trained checkpoint not found: {pretrain}')
     if not targets:
         raise ValueError(
-            f"{cfg.filename}: no init_cfg=dict(type='Pretrained', checkpoint='') placeholder to point at {pretrain} "
+            f"{cfg.filename}: no init_cfg=dict(type='CheckedPretrained', checkpoint='') placeholder to point at "
+            f'{pretrain} '
             '(set model.backbone.init_cfg yourself with --cfg-options).'
         )
     for _, _, init in targets:

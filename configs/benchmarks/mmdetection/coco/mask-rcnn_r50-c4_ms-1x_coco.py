@@ -9,7 +9,7 @@
 #   bash tools/benchmarks/mmdetection/dist_train.sh THIS_CONFIG PRETRAIN.pth 8 [--data-root data/coco/]
 _base_ = 'mmdet::mask_rcnn/mask-rcnn_r50-caffe-c4_1x_coco.py'
 custom_imports = dict(
-    imports=['mmpretrain.models.utils.res_layer_extra_norm', 'mmssl_ext.models.mmdet_plugins'],
+    imports=['mmpretrain.models.utils.res_layer_extra_norm', 'mmssl_ext.integrations.mmdet'],
     allow_failed_imports=False,
 )
 
@@ -28,7 +28,7 @@ model = dict(
         norm_cfg=norm_cfg,
         norm_eval=False,
         style='pytorch',
-        init_cfg=dict(type='Pretrained', checkpoint='', prefix='backbone.'),
+        init_cfg=dict(type='CheckedPretrained', checkpoint='', prefix='backbone.'),
     ),
     roi_head=dict(
         shared_head=dict(
@@ -36,7 +36,7 @@ model = dict(
             norm_cfg=norm_cfg,
             norm_eval=False,
             style='pytorch',
-            init_cfg=dict(type='Pretrained', checkpoint='', prefix='backbone.', allow_missing=['norm.*']),
+            init_cfg=dict(type='CheckedPretrained', checkpoint='', prefix='backbone.', allow_missing=['norm.*']),
         )
     ),
 )

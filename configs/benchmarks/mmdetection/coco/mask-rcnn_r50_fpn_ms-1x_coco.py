@@ -7,7 +7,7 @@
 # One command (trains, then tests: coco/bbox_mAP, coco/segm_mAP):
 #   bash tools/benchmarks/mmdetection/dist_train.sh THIS_CONFIG PRETRAIN.pth 8 [--data-root data/coco/]
 _base_ = 'mmdet::mask_rcnn/mask-rcnn_r50_fpn_1x_coco.py'
-custom_imports = dict(imports=['mmssl_ext.models.mmdet_plugins'], allow_failed_imports=False)
+custom_imports = dict(imports=['mmssl_ext.integrations.mmdet'], allow_failed_imports=False)
 
 norm_cfg = dict(type='SyncBN', requires_grad=True)
 model = dict(
@@ -15,7 +15,7 @@ model = dict(
         frozen_stages=-1,
         norm_cfg=norm_cfg,
         norm_eval=False,
-        init_cfg=dict(type='Pretrained', checkpoint='', prefix='backbone.'),
+        init_cfg=dict(type='CheckedPretrained', checkpoint='', prefix='backbone.'),
     ),
     neck=dict(norm_cfg=norm_cfg),
     roi_head=dict(

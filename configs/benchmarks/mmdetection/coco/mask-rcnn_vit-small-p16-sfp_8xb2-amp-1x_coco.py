@@ -6,11 +6,11 @@
 # ViT uses global attention at the detection resolution (ViTDet adds windowed attention and 1024 LSJ: not here).
 # The APS pre-trained weights load through init_cfg (prefix 'backbone.'; missing / unexpected keys are logged);
 # the position embedding (14 x 14 at pre-training) is interpolated to each input's grid.
-# (mmssl_ext.models.mmdet_plugins exports APSViT, SimpleFeaturePyramid and the layer-decay
+# (mmssl_ext.integrations.mmdet exports APSViT, SimpleFeaturePyramid and the layer-decay
 # constructor to mmdet's registries.)
 # Usage: python tools/train.py THIS_CONFIG --cfg-options model.backbone.init_cfg.checkpoint=APS_PRETRAIN.pth
 _base_ = 'mmdet::mask_rcnn/mask-rcnn_r50_fpn_1x_coco.py'
-custom_imports = dict(imports=['mmssl_ext.models.mmdet_plugins'], allow_failed_imports=False)
+custom_imports = dict(imports=['mmssl_ext.integrations.mmdet'], allow_failed_imports=False)
 
 model = dict(
     backbone=dict(
@@ -26,7 +26,7 @@ model = dict(
         out_indices=(11,),
         with_cls_token=True,
         cls_pos_embed=False,
-        init_cfg=dict(type='Pretrained', checkpoint='', prefix='backbone.'),
+        init_cfg=dict(type='CheckedPretrained', checkpoint='', prefix='backbone.'),
     ),
     neck=dict(
         _delete_=True,
