@@ -9,3 +9,5 @@ model = dict(
     score_with='online',
 )
 optim_wrapper = dict(type='SkipStepOptimWrapper')
+# under DDP the step must run through CuratedSimCLR's own train step, which hands a rejected batch to the wrapper
+model_wrapper_cfg = dict(type='MultiStepDistributedDataParallel')

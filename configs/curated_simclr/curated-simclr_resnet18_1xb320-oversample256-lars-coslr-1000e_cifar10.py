@@ -11,5 +11,7 @@ model = dict(
 )
 train_dataloader = dict(batch_size=320)
 optim_wrapper = dict(type='SkipStepOptimWrapper')
+# under DDP the step must run through CuratedSimCLR's own train step, which hands a rejected batch to the wrapper
+model_wrapper_cfg = dict(type='MultiStepDistributedDataParallel')
 # the lr is set for the 256 pairs trained on, not for the 320 loaded
 auto_scale_lr = dict(base_batch_size=320)

@@ -10,7 +10,6 @@ from .optim_wrappers import (
     BackboneLayerDecayOptimWrapperConstructor,
     NonFiniteSkipOptimWrapper,
     SkipStepOptimWrapper,
-    request_skip_step,
 )
 from .runner import ResumableEpochBasedTrainLoop, ResumableIterBasedTrainLoop, SSLRunner, build_runner
 from .schedulers import WarmupCosineLambdaLR, warmup_cosine_factor
@@ -27,7 +26,6 @@ __all__ = [
     'BackboneLayerDecayOptimWrapperConstructor',
     'KNNEvalHook',
     'SkipStepOptimWrapper',
-    'request_skip_step',
     'SSLRunner',
     'build_runner',
     'WarmupCosineLambdaLR',

@@ -12,8 +12,9 @@ import torch.nn.functional as F
 from mmengine.logging import MessageHub
 from mmengine.optim import OptimWrapper
 from mmpretrain.models.selfsup import SimCLR
+from mmpretrain.structures import DataSample
 
-from mmssl_ext.engine.optim_wrappers import SkipStepOptimWrapper, request_skip_step
+from mmssl_ext.engine.optim_wrappers import SkipStepOptimWrapper
 from mmssl_ext.models.algorithms import DCL, ContrastiveSimCLR, CuratedSimCLR
 from mmssl_ext.models.curation import BatchCurator
 from mmssl_ext.models.losses import DCLLoss, InfoNCELoss
@@ -40,7 +41,7 @@ CIFAR_NECK = dict(
 LOSS = dict(type='InfoNCELoss', temperature=0.2)
 TAU = 0.2
 B = 6
-HUB_KEYS = ('epoch', 'iter', 'skip_step', 'skip_step_supported')
+HUB_KEYS = ('epoch', 'iter')
 _MISSING = object()
 
 
@@ -55,7 +56,7 @@ def one_thread():
 
 @pytest.fixture(autouse=True)
 def clean_message_hub():
-    """Run every test without runner position / skip flags in the message hub, and restore them after."""
+    """Run every test without a runner position in the message hub, and restore it after."""
     hub = MessageHub.get_current_instance()
     saved = {key: hub.pop_info(key, _MISSING) for key in HUB_KEYS}
     yield hub
@@ -589,13 +590,13 @@ def test_curated_false_negative_share_is_zero_when_only_own_views_pass_the_thres
     torch.testing.assert_close(losses['loss'], hand_nt_xent(features), rtol=1e-6, atol=1e-6)
 
 
-def test_curated_gate_returns_a_zero_loss_and_requests_a_skipped_step(clean_message_hub):
+def test_curated_gate_returns_a_zero_loss_and_rejects_the_batch(clean_message_hub):
     model = build('CuratedSimCLR', curator=dict(type='BatchCurator', frd_threshold=1e-9))
     losses = model.loss(images(seed=15), None)
     assert float(losses['loss']) == 0.0
     assert losses['loss'].grad_fn is not None
     assert float(losses['skipped']) == 1.0 and float(losses['frd']) > 1e-9
-    assert clean_message_hub.get_info('skip_step') is True
+    assert model.rejected is True
     losses['loss'].backward()  # every rank still runs the backward: zero gradients
     assert all(p.grad is None or not p.grad.any() for p in model.parameters())
 
@@ -605,7 +606,7 @@ def test_curated_gate_off_during_warmup(clean_message_hub):
     clean_message_hub.update_info('epoch', 0)
     losses = model.loss(images(seed=15), None)
     assert float(losses['loss']) > 0 and float(losses['skipped']) == 0.0
-    assert clean_message_hub.get_info('skip_step') is False
+    assert model.rejected is False
 
 
 def test_curated_warmup_reads_the_message_hub(clean_message_hub):
@@ -723,16 +724,16 @@ def test_skip_step_wrapper_leaves_a_rejected_step_out(wrapper_type, clean_messag
     wrapper.update_params(model(x).square().mean())
     after_first = _weights(model)
     assert not _same(start, after_first)
-    supported = request_skip_step(True)
-    assert supported is (wrapper_type is SkipStepOptimWrapper)
-    wrapper.update_params(model(x).sum() * 0.0)
     if wrapper_type is SkipStepOptimWrapper:
+        assert wrapper.takes_rejected_batches
+        wrapper.update_params(model(x).sum() * 0.0, rejected=True)
         assert _same(after_first, _weights(model))
         assert wrapper.skipped_steps == 1
-        assert clean_message_hub.get_info('skip_step') is False
         wrapper.update_params(model(x).square().mean())  # the next accepted step does update
         assert not _same(after_first, _weights(model)) and wrapper.skipped_steps == 1
     else:
+        assert not getattr(wrapper, 'takes_rejected_batches', False)
+        wrapper.update_params(model(x).sum() * 0.0)
         # a plain wrapper still applies momentum and weight decay to a zero gradient
         assert not _same(after_first, _weights(model))
 
@@ -742,8 +743,7 @@ def test_skip_step_wrapper_accumulation_steps_when_one_batch_is_accepted(clean_m
     ref_model, ref_wrapper = _linear_and_wrapper(OptimWrapper, accumulative_counts=2)
     x = torch.randn(8, 4)
     start = _weights(model)
-    request_skip_step(True)
-    wrapper.update_params(model(x).sum() * 0.0)
+    wrapper.update_params(model(x).sum() * 0.0, rejected=True)
     assert _same(start, _weights(model))  # window not complete yet
     wrapper.update_params(model(x).square().mean())
     assert not _same(start, _weights(model)) and wrapper.skipped_steps == 0
@@ -754,17 +754,37 @@ def test_skip_step_wrapper_accumulation_steps_when_one_batch_is_accepted(clean_m
     # a window of two rejected batches: no step at all
     before = _weights(model)
     for _ in range(2):
-        request_skip_step(True)
-        wrapper.update_params(model(x).sum() * 0.0)
+        wrapper.update_params(model(x).sum() * 0.0, rejected=True)
     assert _same(before, _weights(model)) and wrapper.skipped_steps == 1
 
 
-def test_request_skip_step_reports_support(clean_message_hub):
-    assert request_skip_step(False) is False
-    assert clean_message_hub.get_info('skip_step') is False
-    _linear_and_wrapper(SkipStepOptimWrapper)
-    assert request_skip_step(True) is True
-    assert clean_message_hub.get_info('skip_step') is True
+def _batch(seed):
+    return dict(inputs=images(seed=seed), data_samples=[DataSample() for _ in range(B)])
+
+
+@pytest.mark.parametrize('gated', [True, False])
+def test_curated_train_step_hands_the_gate_decision_to_the_wrapper(gated):
+    model = build('CuratedSimCLR', curator=dict(type='BatchCurator', frd_threshold=1e-9 if gated else None))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-2)
+    wrapper = SkipStepOptimWrapper(optimizer=optimizer)
+    calls = []
+    update = wrapper.update_params
+    wrapper.update_params = lambda loss, rejected=False: calls.append(rejected) or update(loss, rejected=rejected)
+    logs = model.train_step(_batch(20), wrapper)
+    assert calls == [gated] and float(logs['skipped']) == float(gated)
+    assert wrapper.skipped_steps == int(gated)
+
+
+def test_curated_train_step_with_a_plain_wrapper_warns_once(monkeypatch):
+    import mmssl_ext.models.algorithms.curated_simclr as curated
+
+    logged = []
+    monkeypatch.setattr(curated, 'print_log', lambda message, **kwargs: logged.append(message))
+    model = build('CuratedSimCLR', curator=dict(type='BatchCurator', frd_threshold=1e-9))
+    wrapper = OptimWrapper(optimizer=torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9))
+    for seed in (21, 22):
+        model.train_step(_batch(seed), wrapper)
+    assert len(logged) == 1 and 'takes no rejected batches' in logged[0]
 
 
 def test_curated_gate_with_skip_step_wrapper_leaves_weights_untouched(clean_message_hub):
@@ -776,8 +796,7 @@ def test_curated_gate_with_skip_step_wrapper_leaves_weights_untouched(clean_mess
     wrapper.step()
     wrapper.zero_grad()
     before = {k: v.clone() for k, v in model.state_dict().items() if 'running' not in k and 'num_batches' not in k}
-    losses = model.loss(images(seed=19), None)
-    wrapper.update_params(losses['loss'])
+    model.train_step(_batch(19), wrapper)
     assert wrapper.skipped_steps == 1
     for name, value in before.items():
         assert torch.equal(model.state_dict()[name], value), name

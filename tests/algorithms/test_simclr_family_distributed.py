@@ -60,7 +60,7 @@ def _features():
     return F.normalize(torch.randn(B, 2, D, generator=g, dtype=torch.float64), dim=-1)
 
 
-def _curated_model():
+def _curated_model(**curator):
     import mmssl_ext.models  # noqa: F401  (registers the algorithms in spawned workers)
     from mmssl_ext.registry import MODELS
 
@@ -71,9 +71,30 @@ def _curated_model():
             backbone=BACKBONE,
             neck=NECK,
             loss=dict(type='InfoNCELoss', temperature=TAU, gather_distributed=True),
-            curator=dict(type='BatchCurator', keep_fraction=0.5),
+            curator=dict(type='BatchCurator', **(curator or dict(keep_fraction=0.5))),
         )
     ).train()
+
+
+def _gated_ddp_step(rank, frd_threshold):
+    """One ``MultiStepDistributedDataParallel`` step of CuratedSimCLR with SkipStepOptimWrapper (momentum, decay)."""
+    from mmpretrain.structures import DataSample
+
+    from mmssl_ext.engine.optim_wrappers import SkipStepOptimWrapper
+    from mmssl_ext.models import MultiStepDistributedDataParallel
+
+    model = _curated_model(frd_threshold=frd_threshold)
+    ddp = MultiStepDistributedDataParallel(module=model)
+    wrapper = SkipStepOptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=0.1))
+    before = [p.detach().clone() for p in model.parameters()]
+    logs = ddp.train_step(dict(inputs=_images(rank), data_samples=[DataSample() for _ in range(CURATED_B)]), wrapper)
+    moved = [not torch.equal(a, p.detach()) for a, p in zip(before, model.parameters())]
+    return dict(
+        skipped=float(logs['skipped']),
+        skipped_steps=wrapper.skipped_steps,
+        moved=moved,
+        weights=[p.detach().clone() for p in model.parameters()],
+    )
 
 
 def _images(rank):
@@ -133,6 +154,9 @@ def _worker(rank, port, out_dir):
         grad_finite=all(torch.isfinite(p.grad).all() for p in model.parameters() if p.grad is not None),
     )
     result['curated'] = record
+    # (c) the gate's decision reaches the optimizer wrapper through the DDP wrapper
+    result['gated'] = _gated_ddp_step(rank, frd_threshold=1e-9)
+    result['ungated'] = _gated_ddp_step(rank, frd_threshold=None)
     torch.save(result, os.path.join(out_dir, f'rank{rank}.pt'))
     dist.destroy_process_group()
 
@@ -198,3 +222,15 @@ def test_curated_decision_is_taken_on_the_gathered_batch(results):
     for rank, res in enumerate(results):
         local = expected[rank * CURATED_B : (rank + 1) * CURATED_B]
         assert torch.equal(res['curated']['loss_keep'], local)
+
+
+# ----------------------------------------------------------------------------- (c) the gated step under DDP
+
+
+def test_a_gated_ddp_step_leaves_the_weights_on_every_rank(results):
+    for res in results:
+        gated, ungated = res['gated'], res['ungated']
+        assert gated['skipped'] == 1.0 and gated['skipped_steps'] == 1 and not any(gated['moved'])
+        assert ungated['skipped'] == 0.0 and ungated['skipped_steps'] == 0 and all(ungated['moved'])
+    for a, b in zip(results[0]['ungated']['weights'], results[1]['ungated']['weights']):
+        torch.testing.assert_close(a, b)  # DDP averaged the gradients: the ranks stay equal

@@ -3,13 +3,10 @@
 
 from .backbone_layer_decay import BackboneLayerDecayOptimWrapperConstructor
 from .non_finite_skip_optim_wrapper import NonFiniteSkipOptimWrapper
-from .skip_step_optim_wrapper import SKIP_STEP_KEY, SKIP_STEP_SUPPORTED_KEY, SkipStepOptimWrapper, request_skip_step
+from .skip_step_optim_wrapper import SkipStepOptimWrapper
 
 __all__ = [
     'BackboneLayerDecayOptimWrapperConstructor',
     'NonFiniteSkipOptimWrapper',
     'SkipStepOptimWrapper',
-    'request_skip_step',
-    'SKIP_STEP_KEY',
-    'SKIP_STEP_SUPPORTED_KEY',
 ]

@@ -2,7 +2,7 @@
 """SimCLR with batch curation: pair filter, false-negative removal, Frechet batch gate, oversampling."""
 
 import logging
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -10,6 +10,7 @@ import torch.nn.functional as F
 from mmengine.dist import broadcast, get_rank
 from mmengine.logging import print_log
 from mmengine.model import ExponentialMovingAverage
+from mmengine.optim import OptimWrapper
 from mmpretrain.structures import DataSample
 
 from mmssl_ext.registry import MODELS
@@ -38,9 +39,12 @@ class CuratedSimCLR(ContrastiveSimCLR):
     4. the loss (``InfoNCELoss`` or ``DCLLoss``) runs on the kept pairs only: dropped pairs are neither
        anchors nor negatives and get exactly zero gradient; likely false negatives leave the
        denominators of their anchors;
-    5. a gated step returns a loss that is zero through the graph and asks
-       :class:`SkipStepOptimWrapper` to leave out the update (with a plain wrapper, momentum and weight
-       decay would still move the weights: a warning says so).
+    5. a gated step returns a loss that is zero through the graph, and the model's own training step
+       (:meth:`train_step`; under DDP :meth:`multi_step_train`, routed by
+       ``model_wrapper_cfg=dict(type='MultiStepDistributedDataParallel')``) hands the update to the optimizer
+       wrapper as rejected: :class:`~mmssl_ext.engine.SkipStepOptimWrapper` leaves it out. With a wrapper that
+       takes no rejected batches (a plain ``OptimWrapper``), momentum and weight decay would still move the
+       weights: a warning says so.
 
     The step logs ``kept_frac``, ``pos_sim`` (mean positive cosine similarity, all pairs),
     ``pos_sim_kept``, ``frd``, ``fn_frac`` (share of negatives removed) and ``skipped``. During the
@@ -87,6 +91,8 @@ class CuratedSimCLR(ContrastiveSimCLR):
         if score_with == 'ema':
             self.score_encoder = ExponentialMovingAverage(nn.Sequential(self.backbone, self.neck), ema_momentum)
         self._warned_skip = False
+        self._rejected = False  # the gate's decision on the last batch (host bool, the same on every rank)
+        self._in_own_step = False
 
     @torch.no_grad()
     def score(self, inputs: List[torch.Tensor]) -> torch.Tensor:
@@ -137,19 +143,60 @@ class CuratedSimCLR(ContrastiveSimCLR):
         negatives &= anchor_keep.to(device).repeat(2)[:, None] & contrast_keep.to(device).repeat(2)[None, :]
         return float((exclude & negatives).sum()) / max(int(negatives.sum()), 1)
 
-    def _request_skip(self, skip: bool) -> None:
-        from mmssl_ext.engine.optim_wrappers import request_skip_step
+    @property
+    def rejected(self) -> bool:
+        """Whether the Frechet gate rejected the last batch :meth:`loss` saw (the same on every rank)."""
+        return self._rejected
 
-        supported = request_skip_step(skip)
-        if skip and not supported and not self._warned_skip:
+    def _warn_once(self, message: str) -> None:
+        if not self._warned_skip:
             self._warned_skip = True
-            print_log(
-                'CuratedSimCLR: the batch gate rejected a step but the optimizer wrapper is not '
-                'SkipStepOptimWrapper: the step gets zero gradients yet momentum and weight decay still apply. '
-                "Set optim_wrapper.type='SkipStepOptimWrapper' to leave the update out.",
-                logger='current',
-                level=logging.WARNING,
-            )
+            print_log(f'CuratedSimCLR: {message}', logger='current', level=logging.WARNING)
+
+    def train_step(self, data: Union[dict, tuple, list], optim_wrapper: OptimWrapper) -> Dict[str, torch.Tensor]:
+        """One process: the step of :meth:`multi_step_train` with ``self`` as the model.
+
+        Args:
+            data (dict | tuple | list): A batch from the dataloader.
+            optim_wrapper (OptimWrapper): The optimiser wrapper.
+
+        Returns:
+            dict: Log variables.
+        """
+        return self.multi_step_train(self, data, optim_wrapper)
+
+    def multi_step_train(
+        self, model: nn.Module, data: Union[dict, tuple, list], optim_wrapper: OptimWrapper
+    ) -> Dict[str, torch.Tensor]:
+        """Forward through ``model``, then one update, handed over as rejected when the gate rejected the batch.
+
+        Args:
+            model (nn.Module): ``self`` or the DDP wrapper around it (the forward goes through it).
+            data (dict | tuple | list): A batch from the dataloader.
+            optim_wrapper (OptimWrapper): The optimiser wrapper.
+
+        Returns:
+            dict: Log variables.
+        """
+        self._in_own_step = True
+        try:
+            with optim_wrapper.optim_context(model):
+                data = self.data_preprocessor(data, True)
+                losses = model(data['inputs'], data['data_samples'], mode='loss')
+        finally:
+            self._in_own_step = False
+        parsed, log_vars = self.parse_losses(losses)
+        if getattr(optim_wrapper, 'takes_rejected_batches', False):
+            optim_wrapper.update_params(parsed, rejected=self._rejected)
+        else:
+            if self._rejected:
+                self._warn_once(
+                    'the batch gate rejected a step but the optimizer wrapper takes no rejected batches: the step '
+                    'gets zero gradients yet momentum and weight decay still apply. Set '
+                    "optim_wrapper.type='SkipStepOptimWrapper' to leave the update out."
+                )
+            optim_wrapper.update_params(parsed)
+        return log_vars
 
     def loss(self, inputs: List[torch.Tensor], data_samples: List[DataSample], **kwargs) -> Dict[str, torch.Tensor]:
         """Curated SimCLR step (see the class docstring).
@@ -201,8 +248,12 @@ class CuratedSimCLR(ContrastiveSimCLR):
             contrast_keep, first = (keep_all, offset) if distributed else (keep, 0)
             fn_frac = self._false_negative_share(exclude, keep, contrast_keep, first)
         loss = self.loss_module(features, keep=None if bool(keep_all.all()) else keep, exclude=exclude)
-        if curator.frd_threshold is not None:
-            self._request_skip(skip)
+        self._rejected = skip
+        if skip and not self._in_own_step:
+            self._warn_once(
+                'the batch gate rejected a step that does not run through CuratedSimCLR.train_step (under DDP set '
+                "model_wrapper_cfg=dict(type='MultiStepDistributedDataParallel')): the update is not left out."
+            )
         if skip:
             loss = loss * 0.0
         stats = dict(selection.stats, fn_frac=fn_frac, skipped=float(skip))

@@ -1,5 +1,5 @@
 # Copyright (c) mmssl_ext contributors. All rights reserved.
-"""DDP wrapper that hands the whole training step to models taking several optimiser steps per batch."""
+"""DDP wrapper that hands the whole training step to models that own it (several optimiser steps, or a rejected one)."""
 
 from typing import Dict, Union
 
@@ -18,7 +18,8 @@ class MultiStepDistributedDataParallel(MMDistributedDataParallel):
 
     mmengine's DDP wrapper runs its own ``train_step`` (one forward, one ``update_params``) and never calls the
     module's, so a model that needs several optimiser steps per loaded batch (APS: one per token chunk) would
-    silently get one. This wrapper calls ``module.multi_step_train(wrapper, data, optim_wrapper)``, which runs each
+    silently get one, and one that hands a rejected batch to its optimizer wrapper (``CuratedSimCLR``'s gate)
+    would silently update. This wrapper calls ``module.multi_step_train(wrapper, data, optim_wrapper)``, which runs each
     forward through the wrapper (so DDP synchronises the gradients of every step). Modules without
     ``multi_step_train`` train as with ``MMDistributedDataParallel``. Select it with
     ``model_wrapper_cfg = dict(type='MultiStepDistributedDataParallel')``.
