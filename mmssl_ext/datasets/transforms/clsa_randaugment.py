@@ -8,11 +8,9 @@ from mmcv.transforms import BaseTransform
 from PIL import Image, ImageEnhance, ImageOps
 
 from mmssl_ext.registry import TRANSFORMS
+from mmssl_ext.utils.clsa_ops import OP_NAMES, SIGNED_OPS, check_randaugment_args, op_parameter
 
 __all__ = ['CLSARandAugment', 'CLSA_OPS', 'OP_NAMES', 'SIGNED_OPS', 'op_parameter']
-
-# The official code scales the magnitude by this constant whatever ``m`` is.
-_PARAMETER_MAX = 10
 
 
 def _affine(img: Image.Image, coeffs: tuple) -> Image.Image:
@@ -37,48 +35,10 @@ CLSA_OPS: Dict[str, Callable[[Image.Image, Union[int, float, None]], Image.Image
     'TranslateY': lambda img, frac: _affine(img, (1, 0, 0, 0, 1, int(frac * img.size[1]))),
 }
 """Each op as a pure function of (PIL image, parameter); the parameter is the signed value of
-:func:`op_parameter` (a factor, bits, degrees, shear, a fraction of the width/height, or a threshold)."""
+:func:`~mmssl_ext.utils.clsa_ops.op_parameter` (a factor, bits, degrees, shear, a fraction of the width/height, or
+a threshold). The op names, parameters and checks live in :mod:`mmssl_ext.utils.clsa_ops`."""
 
-OP_NAMES = tuple(CLSA_OPS)  # the official ``fixmatch_augment_pool`` order
-
-# name -> (max_v, bias, is_int) of ``fixmatch_augment_pool``; None for parameter-free ops.
-_RANGES = {
-    'Brightness': (0.9, 0.05, False),
-    'Color': (0.9, 0.05, False),
-    'Contrast': (0.9, 0.05, False),
-    'Sharpness': (0.9, 0.05, False),
-    'Posterize': (4, 4, True),
-    'Rotate': (30, 0, True),
-    'ShearX': (0.3, 0, False),
-    'ShearY': (0.3, 0, False),
-    'Solarize': (256, 0, True),
-    'TranslateX': (0.3, 0, False),
-    'TranslateY': (0.3, 0, False),
-}
-
-SIGNED_OPS = frozenset({'Rotate', 'ShearX', 'ShearY', 'TranslateX', 'TranslateY'})
-
-
-def op_parameter(name: str, v: int) -> Union[int, float, None]:
-    """The unsigned parameter that op ``name`` gets for the integer magnitude ``v``.
-
-    Float ops use ``float(v) * max_v / 10 + bias``, int ops ``int(v * max_v / 10) + bias``, in the official
-    order of operations; Solarize returns the threshold ``256 - int(25.6 v)``.
-
-    Args:
-        name (str): One of :data:`OP_NAMES`.
-        v (int): The magnitude, 1..9 in CLSA.
-
-    Returns:
-        int | float | None: The parameter, or None for AutoContrast, Equalize and Identity.
-    """
-    if name not in CLSA_OPS:
-        raise ValueError(f'op_parameter: unknown op {name!r}; valid names: {list(OP_NAMES)}')
-    if name not in _RANGES:
-        return None
-    max_v, bias, is_int = _RANGES[name]
-    value = int(v * max_v / _PARAMETER_MAX) + bias if is_int else float(v) * max_v / _PARAMETER_MAX + bias
-    return 256 - value if name == 'Solarize' else value
+assert tuple(CLSA_OPS) == OP_NAMES  # the table's order
 
 
 @TRANSFORMS.register_module()
@@ -110,23 +70,8 @@ class CLSARandAugment(BaseTransform):
     def __init__(
         self, num_ops: int = 5, magnitude_max: int = 10, prob: float = 0.5, ops: Optional[Sequence[str]] = None
     ) -> None:
-        if isinstance(num_ops, bool) or not isinstance(num_ops, int) or num_ops < 0:
-            raise ValueError(f'CLSARandAugment: num_ops must be an int >= 0, got {num_ops!r}')
-        if isinstance(magnitude_max, bool) or not isinstance(magnitude_max, int) or not 2 <= magnitude_max <= 10:
-            raise ValueError(f'CLSARandAugment: magnitude_max must be an int in [2, 10], got {magnitude_max!r}')
-        if isinstance(prob, bool) or not isinstance(prob, (int, float)) or not 0.0 <= prob <= 1.0:
-            raise ValueError(f'CLSARandAugment: prob must be a number in [0, 1], got {prob!r}')
-        if ops is None:
-            ops = OP_NAMES
-        if isinstance(ops, str) or not isinstance(ops, Sequence) or len(ops) == 0:
-            raise ValueError(f'CLSARandAugment: ops must be None or a non-empty sequence of op names, got {ops!r}')
-        unknown = [name for name in ops if name not in CLSA_OPS]
-        if unknown:
-            raise ValueError(f'CLSARandAugment: unknown ops {unknown}; valid names: {list(OP_NAMES)}')
-        self.num_ops = num_ops
-        self.magnitude_max = magnitude_max
-        self.prob = float(prob)
-        self.ops = tuple(ops)
+        checked = check_randaugment_args(num_ops, magnitude_max, prob, ops)
+        self.num_ops, self.magnitude_max, self.prob, self.ops = checked
 
     def _augment(self, img: Image.Image) -> Image.Image:
         picks = np.random.randint(len(self.ops), size=self.num_ops)

@@ -5,8 +5,8 @@ from typing import Callable, Dict, Optional, Sequence
 
 import torch
 
-from mmssl_ext.datasets.transforms.clsa_randaugment import SIGNED_OPS, CLSARandAugment, op_parameter
 from mmssl_ext.registry import BATCH_AUGMENTS
+from mmssl_ext.utils.clsa_ops import SIGNED_OPS, check_randaugment_args, op_parameter
 
 from .base import BaseBatchAugment, apply_to_subset
 from .functional import color as fc
@@ -56,9 +56,10 @@ class BatchCLSARandAugment(BaseBatchAugment):
     def __init__(
         self, num_ops: int = 5, magnitude_max: int = 10, prob: float = 0.5, ops: Optional[Sequence[str]] = None
     ) -> None:
-        spec = CLSARandAugment(num_ops=num_ops, magnitude_max=magnitude_max, prob=prob, ops=ops)  # validates
-        super().__init__(spec.prob)
-        self.num_ops, self.magnitude_max, self.ops = spec.num_ops, spec.magnitude_max, spec.ops
+        self.num_ops, self.magnitude_max, prob, self.ops = check_randaugment_args(
+            num_ops, magnitude_max, prob, ops, owner='BatchCLSARandAugment'
+        )
+        super().__init__(prob)
         # parameter of op j at magnitude v: table[j, v] (v = 0 is never drawn)
         self._table = torch.tensor(
             [[float(op_parameter(name, v) or 0) if v else 0.0 for v in range(10)] for name in self.ops],
