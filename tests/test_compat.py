@@ -5,7 +5,7 @@ import mmcv
 import numpy as np
 import pytest
 
-from mmssl_ext.utils.compat import adjust_hue
+from mmssl_ext.compat import adjust_hue
 
 
 def reference_hue(img, hue_factor):

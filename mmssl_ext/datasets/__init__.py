@@ -1,8 +1,6 @@
 # Copyright (c) mmssl_ext contributors. All rights reserved.
 """Datasets and transforms registered in ``mmssl_ext.registry``."""
 
-from mmssl_ext.utils.compat import patch_mmcv_adjust_hue
-
 from .bad_sample_policy import BadSamplePolicyDataset, TooManyBadSamplesError
 from .cifar10_folder import CIFAR10_CLASSES, CIFAR10Folder
 from .digits import DigitsDataset
@@ -18,5 +16,3 @@ __all__ = [
     'CorruptImageError',
     'CLSARandAugment',
 ]
-
-patch_mmcv_adjust_hue()  # mmcv 2.1.0 + numpy 2: ColorJitter(hue) crashes otherwise
