@@ -392,3 +392,14 @@ def test_bad_shapes_name_the_field():
         GaussianNoise()(FeatureTriplet(a[0], t[0], None))
     with pytest.raises(ValueError, match='feat_dim'):
         ResidualMLPGenerator(feat_dim=D + 1)(FeatureTriplet(a, t))
+
+
+def test_sample_beta_with_a_generator_leaves_the_global_stream_alone():
+    torch.manual_seed(3)
+    expected = torch.rand(4)
+    torch.manual_seed(3)
+    g = gen()
+    first = sample_beta(2.0, 2.0, (8,), g)
+    second = sample_beta(2.0, 2.0, (8,), g)
+    assert not torch.equal(first, second)  # the generator advanced
+    assert torch.equal(torch.rand(4), expected)  # the global generator did not

@@ -1,8 +1,9 @@
 # Copyright (c) mmssl_ext contributors. All rights reserved.
-"""Feature triplet, base feature augmenter and generator-driven random draws (Beta via Marsaglia-Tsang Gamma)."""
+"""Feature triplet, base feature augmenter and generator-driven random draws (uniform, normal, permutation, Beta)."""
 
 import math
-from typing import Callable, ClassVar, NamedTuple, Optional, Sequence, Tuple, Union
+from contextlib import contextmanager
+from typing import Callable, ClassVar, Iterator, NamedTuple, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -129,28 +130,35 @@ def rand_perm(n: int, generator: Optional[torch.Generator] = None, device: Optio
     return out.to(device) if device is not None else out
 
 
-def _log_gamma(
-    shape_param: float, n: int, generator: Optional[torch.Generator], device: Optional[torch.device]
-) -> Tensor:
-    """``n`` draws of ``log X``, ``X ~ Gamma(shape_param, 1)``, Marsaglia-Tsang (2000) with the ``a < 1`` boost."""
-    boost = None
-    if shape_param < 1:  # X = X' U^(1/a), X' ~ Gamma(a + 1)
-        boost = torch.log(rand_uniform(n, generator, device, torch.float64)) / shape_param
-        shape_param += 1.0
-    d = shape_param - 1.0 / 3.0
-    c = 1.0 / math.sqrt(9.0 * d)
-    out = torch.empty(n, dtype=torch.float64, device=device)
-    pending = torch.arange(n, device=device)
-    while pending.numel() > 0:
-        m = pending.numel()
-        x = rand_normal(m, generator, device, torch.float64)
-        u = rand_uniform(m, generator, device, torch.float64)
-        v = (1.0 + c * x) ** 3
-        log_v = torch.log(v.clamp_min(1e-300))
-        ok = (v > 0) & (torch.log(u) < 0.5 * x * x + d - d * v + d * log_v)
-        out[pending[ok]] = math.log(d) + log_v[ok]
-        pending = pending[~ok]
-    return out if boost is None else out + boost
+@contextmanager
+def _drawing_from(generator: Optional[torch.Generator]) -> Iterator[None]:
+    """Let the default generator of ``generator``'s device draw ``generator``'s stream (swapped in, then back).
+
+    :mod:`torch.distributions` samples from the default generators only; this gives its samplers a seeded stream
+    without a host sync (generator states are host tensors) and advances ``generator`` by what they drew.
+    """
+    if generator is None:
+        yield
+        return
+    device = generator.device
+    if device.type == 'cpu':
+        get_state, set_state = torch.get_rng_state, torch.set_rng_state
+    else:
+        index = device.index if device.index is not None else torch.cuda.current_device()
+
+        def get_state() -> Tensor:
+            return torch.cuda.get_rng_state(index)
+
+        def set_state(state: Tensor) -> None:
+            torch.cuda.set_rng_state(state, index)
+
+    saved = get_state()
+    set_state(generator.get_state())
+    try:
+        yield
+    finally:
+        generator.set_state(get_state())
+        set_state(saved)
 
 
 def sample_beta(
@@ -161,16 +169,17 @@ def sample_beta(
     device: Optional[torch.device] = None,
     dtype: torch.dtype = torch.float32,
 ) -> Tensor:
-    """``Beta(alpha, beta)`` draws as ``X / (X + Y)``, ``X ~ Gamma(alpha)``, ``Y ~ Gamma(beta)``.
+    """``Beta(alpha, beta)`` draws (:class:`torch.distributions.Beta`, in float64), from ``generator`` when given.
 
-    Unlike :class:`torch.distributions.Beta`, every draw comes from ``generator`` (the global RNG if None), so a
-    seeded generator makes the result reproducible. Computed in float64 log space (``sigmoid(log X - log Y)``).
+    :class:`torch.distributions.Beta` has no ``generator`` argument; a given generator's stream is swapped into the
+    default generator of its device for the draw (no host sync), so a seeded generator makes the result
+    reproducible and the global random state is left as it was.
 
     Args:
         alpha (float): First shape parameter, > 0.
         beta (float): Second shape parameter, > 0.
         shape (int | Sequence[int]): Output shape; ``()`` gives a scalar tensor. Defaults to ().
-        generator (torch.Generator, optional): Source of randomness. Defaults to None.
+        generator (torch.Generator, optional): Source of randomness. Defaults to None (the global RNG).
         device (torch.device, optional): Output device. Defaults to None.
         dtype (torch.dtype): Output dtype. Defaults to torch.float32.
 
@@ -181,10 +190,10 @@ def sample_beta(
         if not value > 0 or math.isinf(value):
             raise ValueError(f'`{name}` of the Beta distribution must be a finite number > 0, got {value}.')
     shape = (shape,) if isinstance(shape, int) else tuple(shape)
-    n = math.prod(shape)
-    log_x = _log_gamma(float(alpha), n, generator, device)
-    log_y = _log_gamma(float(beta), n, generator, device)
-    return torch.sigmoid(log_x - log_y).reshape(shape).to(dtype)
+    params = torch.tensor([float(alpha), float(beta)], dtype=torch.float64, device=_draw_device(generator, device))
+    with _drawing_from(generator):
+        out = torch.distributions.Beta(params[0], params[1]).sample(shape)
+    return out.to(device=device, dtype=dtype) if device is not None else out.to(dtype)
 
 
 class BaseFeatureAugmenter(nn.Module):
