@@ -6,7 +6,7 @@ from typing import Dict, List, Optional, Union
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from mmpretrain.models.selfsup import MoCo
+from mmpretrain.models.selfsup import BaseSelfSupervisor
 from mmpretrain.models.utils import batch_shuffle_ddp, batch_unshuffle_ddp
 from mmpretrain.structures import DataSample
 
@@ -18,10 +18,12 @@ __all__ = ['MoCoV2']
 
 
 @MODELS.register_module()
-class MoCoV2(MoCo):
+class MoCoV2(BaseSelfSupervisor):
     """Improved Baselines with Momentum Contrastive Learning (MoCo v2), Chen et al., arXiv:2003.04297.
 
-    mmpretrain's :class:`MoCo` with the loss taken from :class:`InfoNCELoss` and a queue that:
+    mmpretrain's :class:`MoCo` (same buffers, key encoder and random draws, equal losses; built on its base
+    :class:`BaseSelfSupervisor` so that no key encoder is built twice) with the loss taken from :class:`InfoNCELoss`
+    and a queue that:
 
     * is a pair of registered buffers (``queue`` ``[feat_dim, queue_len]``, mmpretrain's layout, and
       ``queue_ptr``), so it is saved in and restored from checkpoints;
@@ -89,16 +91,18 @@ class MoCoV2(MoCo):
         super().__init__(
             backbone=backbone,
             neck=neck,
-            head=None,  # type: ignore[arg-type]
-            queue_len=queue_len,
-            feat_dim=feat_dim,
-            momentum=momentum,
+            head=None,
             pretrained=pretrained,
             data_preprocessor=data_preprocessor,
             init_cfg=init_cfg,
         )
-        # MMEngine's EMA reads its step counter from the device twice per update; this one counts on the host
+        # mmpretrain's MoCo uses MMEngine's EMA, which reads its step counter from the device twice per update;
+        # this one counts on the host
         self.encoder_k = HostStepsEMA(nn.Sequential(self.backbone, self.neck), momentum)
+        # the queue of mmpretrain's MoCo: same layout, same draw (after the encoders, as there)
+        self.queue_len = queue_len
+        self.register_buffer('queue', F.normalize(torch.randn(feat_dim, queue_len), dim=0))
+        self.register_buffer('queue_ptr', torch.zeros(1, dtype=torch.long))
         self.feat_dim = feat_dim
         self.shuffle_bn = shuffle_bn
         self.symmetric = symmetric
