@@ -21,6 +21,8 @@ test-all: install
 lint: install
 	$(PYTHON_BIN) -m ruff check .
 	$(PYTHON_BIN) -m ruff format --check .
+	$(PYTHON_BIN) -m codespell_lib
+	$(PYTHON_BIN) -m mypy
 
 format: install
 	$(PYTHON_BIN) -m ruff check --fix .

@@ -55,11 +55,12 @@ def adjust_hue(img: np.ndarray, hue_factor: float, backend: Optional[str] = None
         out = Image.merge('HSV', (Image.fromarray(np_h, 'L'), s, v)).convert('RGB')
         return np.array(out, dtype=img.dtype)[..., ::-1]
     dtype = img.dtype
-    h, s, v = cv2.split(cv2.cvtColor(img.astype(np.uint8), cv2.COLOR_BGR2HSV_FULL))
-    h = h.astype(np.uint8)
+    hue: np.ndarray
+    hue, sat, val = cv2.split(cv2.cvtColor(img.astype(np.uint8), cv2.COLOR_BGR2HSV_FULL))
+    hue = hue.astype(np.uint8)
     with np.errstate(over='ignore'):
-        h += shift
-    return cv2.cvtColor(cv2.merge([h, s, v]), cv2.COLOR_HSV2BGR_FULL).astype(dtype)
+        hue += shift
+    return cv2.cvtColor(cv2.merge([hue, sat, val]), cv2.COLOR_HSV2BGR_FULL).astype(dtype)
 
 
 def patch_mmcv_adjust_hue() -> bool:

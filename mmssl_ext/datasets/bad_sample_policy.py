@@ -2,7 +2,7 @@
 """What a training run does with a sample whose image cannot be read: stop (default) or skip, counted and bounded."""
 
 import logging
-from typing import Any, Dict, List, Union
+from typing import Any, Dict, List, Sized, Union, cast
 
 from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
@@ -53,7 +53,7 @@ class BadSamplePolicyDataset(Dataset):
         if not 0.0 <= max_fraction < 1.0:
             raise ValueError(f'BadSamplePolicyDataset: max_fraction must be in [0, 1), got {max_fraction}')
         self.dataset = DATASETS.build(dataset) if isinstance(dataset, dict) else dataset
-        if len(self.dataset) == 0:  # type: ignore[arg-type]
+        if len(cast(Sized, self.dataset)) == 0:  # torch's Dataset declares no __len__
             raise ValueError('BadSamplePolicyDataset: the wrapped dataset is empty')
         self.policy = policy
         self.max_fraction = max_fraction
@@ -65,7 +65,7 @@ class BadSamplePolicyDataset(Dataset):
         return getattr(self.dataset, 'metainfo', {})
 
     def __len__(self) -> int:
-        return len(self.dataset)  # type: ignore[arg-type]
+        return len(cast(Sized, self.dataset))
 
     def __getattr__(self, name: str) -> Any:
         # reached only for attributes this wrapper lacks: behave as the wrapped dataset (get_gt_labels, ...)

@@ -29,7 +29,7 @@ def _numpy_globals() -> List[Any]:
     try:  # numpy >= 2
         from numpy._core.multiarray import _reconstruct, scalar
     except ImportError:  # pragma: no cover - numpy 1.x
-        from numpy.core.multiarray import _reconstruct, scalar
+        from numpy.core.multiarray import _reconstruct, scalar  # type: ignore[no-redef]  # numpy 1.x fallback
     # numpy >= 1.25 builds each dtype as an instance of its own class (numpy.dtypes.Float64DType, ...):
     # torch's unpickler must be allowed to build those, although they never appear as GLOBALs.
     dtype_classes = [type(np.dtype(t)) for t in (np.float64, np.float32, np.int64, np.int32, np.bool_)]

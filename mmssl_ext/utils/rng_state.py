@@ -10,7 +10,7 @@ values (loadable with ``torch.load(weights_only=True)``) and :func:`set_rng_stat
 
 import contextlib
 import random
-from typing import Any, Dict, Iterator
+from typing import Any, Dict, Iterator, Tuple, cast
 
 import numpy as np
 import torch
@@ -27,7 +27,8 @@ def rng_state() -> Dict[str, Any]:
         device; empty without CUDA).
     """
     version, words, gauss = random.getstate()
-    name, key, pos, has_gauss, cached = np.random.get_state()
+    # The stubs give ``tuple | dict``; the legacy state of the global MT19937 generator is this 5-tuple.
+    name, key, pos, has_gauss, cached = cast(Tuple[str, np.ndarray, int, int, float], np.random.get_state())
     if name != 'MT19937':
         raise RuntimeError(f'NumPy global generator {name!r} is not MT19937: its state cannot be checkpointed')
     cuda = torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []

@@ -2,7 +2,7 @@
 """Shrink any config to a few CPU iterations on the embedded digits dataset."""
 
 import copy
-from typing import Any, List, Optional
+from typing import Any, List, Optional, cast
 
 from mmengine.config import Config, ConfigDict
 
@@ -133,18 +133,18 @@ def make_smoke_config(
         loop.update(max_iters=iters, val_interval=iters)
     else:
         loop.update(max_epochs=1, val_interval=1)
-    model = cfg.model
+    model = cfg.model  # a ConfigDict, as are the dicts nested in it (hence the casts)
     if 'queue_len' in model:
         model.queue_len = 4 * batch_size
         mixer = model.get('mixer')
         if isinstance(mixer, dict) and mixer.get('num_hard', 0) > model.queue_len:
-            mixer.num_hard = model.queue_len  # MoCHi draws its hardest negatives from the queue
+            cast(ConfigDict, mixer).num_hard = model.queue_len  # MoCHi draws its hardest negatives from the queue
     curator = model.get('curator')
     if isinstance(curator, dict):
         if curator.get('select_num'):
-            curator.select_num = max(2, batch_size // 2)  # oversampling keeps half of the loaded batch
+            cast(ConfigDict, curator).select_num = max(2, batch_size // 2)  # oversampling keeps half the loaded batch
         if curator.get('min_kept', 0) > batch_size:
-            curator.min_kept = batch_size
+            cast(ConfigDict, curator).min_kept = batch_size
     _set_pretrained(model, checkpoint)
     _shrink_token_grid(cfg, img_size)
     fp32_without_cuda(cfg)

@@ -8,8 +8,8 @@ import torch
 from mmcv.transforms import RandomGrayscale
 from PIL import Image, ImageEnhance, ImageOps
 
+from mmssl_ext.compat import adjust_hue as mmcv_adjust_hue  # mmcv.adjust_hue, numpy-2-safe hue rotation
 from mmssl_ext.models.batch_augments.functional import color, hue, tone
-from mmssl_ext.utils.compat import adjust_hue as mmcv_adjust_hue  # mmcv.adjust_hue, numpy-2-safe hue rotation
 
 HEIGHT, WIDTH = 20, 24  # 480 pixels: equalize's step is 1 there, so its LUT clipping is exercised
 

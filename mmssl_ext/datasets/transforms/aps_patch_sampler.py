@@ -1,7 +1,7 @@
 # Copyright (c) mmssl_ext contributors. All rights reserved.
 """Asymmetric patch sampling (APS): sparse token sets for view 1, low-overlap token sets for view 2."""
 
-from typing import Sequence, Tuple
+from typing import Sequence, Tuple, Union
 
 import numpy as np
 from mmcv.transforms import BaseTransform
@@ -25,7 +25,7 @@ def _cell_boxes(rows: np.ndarray, cols: np.ndarray, box: Box, grid: int, origin:
 def view2_probabilities(
     box1: Box,
     box2: Box,
-    ids1: Sequence[int],
+    ids1: Union[Sequence[int], np.ndarray],
     grid: int,
     power: float = 3.0,
     eps: float = 1e-6,
@@ -44,7 +44,7 @@ def view2_probabilities(
     Args:
         box1 (Sequence[float]): View 1's crop ``(i, j, h, w)`` (top, left, height, width) in source pixels.
         box2 (Sequence[float]): View 2's crop, same convention.
-        ids1 (Sequence[int]): View 1's selected token ids (row-major over the grid).
+        ids1 (Sequence[int] | np.ndarray): View 1's selected token ids (row-major over the grid).
         grid (int): Tokens per side.
         power (float): Exponent of the uncovered fraction. Defaults to 3.0.
         eps (float): Uncovered fractions below this are 0. Defaults to 1e-6.
@@ -55,10 +55,10 @@ def view2_probabilities(
     Returns:
         np.ndarray: ``[grid * grid]`` float64 probabilities of view 2's token ids (all 0 when every cell is covered).
     """
-    ids1 = np.asarray(ids1, dtype=np.int64).reshape(-1)
-    if ids1.size and (ids1.min() < 0 or ids1.max() >= grid * grid):
-        raise ValueError(f'`ids1` must be token ids in [0, {grid * grid}), got {ids1.min()}..{ids1.max()}.')
-    rows1, cols1 = ids1 // grid, ids1 % grid
+    ids = np.asarray(ids1, dtype=np.int64).reshape(-1)
+    if ids.size and (ids.min() < 0 or ids.max() >= grid * grid):
+        raise ValueError(f'`ids1` must be token ids in [0, {grid * grid}), got {ids.min()}..{ids.max()}.')
+    rows1, cols1 = ids // grid, ids % grid
     if flip_aware and flip1:
         cols1 = grid - 1 - cols1
     origin = (float(box2[1]), float(box2[0]))

@@ -1,7 +1,7 @@
 # Copyright (c) mmssl_ext contributors. All rights reserved.
 """The RandAugment of CLSA's strong views (the FixMatch op pool, no Cutout)."""
 
-from typing import Callable, Dict, Optional, Sequence, Union
+from typing import Any, Callable, Dict, Optional, Sequence
 
 import numpy as np
 from mmcv.transforms import BaseTransform
@@ -18,7 +18,8 @@ def _affine(img: Image.Image, coeffs: tuple) -> Image.Image:
     return img.transform(img.size, Image.Transform.AFFINE, coeffs)
 
 
-CLSA_OPS: Dict[str, Callable[[Image.Image, Union[int, float, None]], Image.Image]] = {
+# The parameter is Any: an int, a float or None depending on the op (see ``op_parameter``).
+CLSA_OPS: Dict[str, Callable[[Image.Image, Any], Image.Image]] = {
     'AutoContrast': lambda img, _: ImageOps.autocontrast(img),
     'Brightness': lambda img, f: ImageEnhance.Brightness(img).enhance(f),
     'Color': lambda img, f: ImageEnhance.Color(img).enhance(f),
@@ -81,6 +82,7 @@ class CLSARandAugment(BaseTransform):
             if np.random.rand() < self.prob:
                 param = op_parameter(name, v)
                 if name in SIGNED_OPS and np.random.rand() < 0.5:
+                    assert param is not None  # every signed op has a parameter
                     param = -param
                 img = CLSA_OPS[name](img, param)
         return img

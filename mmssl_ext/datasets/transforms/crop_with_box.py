@@ -2,7 +2,7 @@
 """RandomResizedCrop that records its crop box, and MultiView that keeps per-view keys (APS views)."""
 
 import copy
-from typing import Sequence
+from typing import Dict, List, Sequence
 
 import mmcv
 import numpy as np
@@ -74,7 +74,7 @@ class MultiViewWithKeys(MultiView):
         Returns:
             dict: ``img`` and every key of ``keys`` as lists over views.
         """
-        outputs = {key: [] for key in ('img',) + self.keys}
+        outputs: Dict[str, List] = {key: [] for key in ('img',) + self.keys}
         for trans in self.transforms:
             view = trans(copy.deepcopy(results))
             for key in outputs:

@@ -114,7 +114,7 @@ class KNNEvalHook(Hook):
     def before_train(self, runner: Runner) -> None:
         """Refuse a bank smaller than ``k``; evaluate the initial weights when ``evaluate_before_train`` is set."""
         bank_loader, _ = self._build_loaders(runner)
-        bank = len(bank_loader.dataset)  # type: ignore[arg-type]
+        bank = len(bank_loader.dataset)
         if bank < self.metric.k:
             raise ValueError(
                 f'KNNEvalHook: the kNN bank has {bank} samples, fewer than k={self.metric.k} neighbours; lower the '

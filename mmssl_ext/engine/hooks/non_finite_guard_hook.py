@@ -78,6 +78,7 @@ class NonFiniteGuardHook(Hook):
         for key in outputs or {}:
             if 'loss' not in key:
                 continue
+            assert outputs is not None  # the loop runs over its keys
             buffer = runner.message_hub.log_scalars.get(f'train/{key}')
             value = buffer.current() if buffer is not None else outputs[key]
             value = float(value) if not isinstance(value, torch.Tensor) else float(value.detach())

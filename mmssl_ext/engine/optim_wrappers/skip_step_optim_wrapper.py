@@ -36,7 +36,7 @@ class SkipStepOptimWrapper(OptimWrapper):
         self.skipped_steps = 0
         self._accepted_in_window = 0
 
-    def update_params(  # type: ignore[override]
+    def update_params(
         self,
         loss: torch.Tensor,
         step_kwargs: Optional[Dict] = None,

@@ -25,7 +25,7 @@ processes and cannot be checkpointed; MMEngine seeds them once per iterator).
 
 import logging
 from functools import partial
-from typing import Iterator, Sequence
+from typing import Any, Iterator, Sequence, cast
 
 import torch.nn as nn
 from mmengine.logging import print_log
@@ -52,7 +52,7 @@ def follow_runner_seed(loader: DataLoader, seed: int) -> bool:
     """
     sampler = getattr(loader, 'sampler', None)
     if getattr(loader, 'batch_sampler', None) is not None and hasattr(loader.batch_sampler, 'sampler'):
-        sampler = loader.batch_sampler.sampler
+        sampler = cast(Any, loader.batch_sampler).sampler
     changed = False
     if sampler is not None and getattr(sampler, 'seed', seed) != seed:
         sampler.seed = seed

@@ -2,7 +2,7 @@
 """MMEngine's ``Runner`` with SyncBN on CPU process groups: what ``tools/train.py`` and ``tools/test.py`` build."""
 
 import logging
-from typing import Dict, Optional, Union
+from typing import Dict, List, Optional, Union
 
 import torch.nn as nn
 from mmengine.config import Config, ConfigDict
@@ -36,6 +36,8 @@ class SSLRunner(Runner):
     are checkpoints but none is good; a resume from a given path raises when that file is not good.
     """
 
+    _load_from: Optional[str]  # set by Runner.__init__ (declared for the type checker)
+
     def register_default_hooks(self, hooks: Optional[Dict] = None) -> None:
         """Register the default hooks, leaving out every key set to ``None``.
 
@@ -61,7 +63,7 @@ class SSLRunner(Runner):
             if problem:
                 raise ValueError(f'Cannot resume from {self._load_from}: {problem}.')
             return super().load_or_resume()
-        skipped = []
+        skipped: List[str] = []
         for path in resume_candidates(self.work_dir):
             problem = checkpoint_problem(path, model)
             if problem is None:

@@ -1,7 +1,7 @@
 # Copyright (c) mmssl_ext contributors. All rights reserved.
 """Backbone feature extraction for kNN and linear evaluation."""
 
-from typing import Iterable, Tuple
+from typing import Iterable, Tuple, cast
 
 import torch
 import torch.nn as nn
@@ -53,17 +53,17 @@ def extract_backbone_features(
         tuple[torch.Tensor, torch.Tensor]: CPU features ``[N, C]`` and labels ``[N]``.
     """
     if is_model_wrapper(model):
-        model = model.module
+        model = cast(nn.Module, model.module)
     was_training = model.training
     model.eval()
     feats, labels = [], []
     try:
         for data in dataloader:
-            data = model.data_preprocessor(data, False)
+            data = cast(nn.Module, model.data_preprocessor)(data, False)
             inputs = data['inputs']
             if isinstance(inputs, (list, tuple)):
                 inputs = inputs[0]
-            f = pool_backbone_output(model.backbone(inputs)).float()
+            f = pool_backbone_output(cast(nn.Module, model.backbone)(inputs)).float()
             if normalize:
                 f = F.normalize(f, dim=1)
             feats.append(f.cpu())
@@ -79,7 +79,7 @@ def extract_backbone_features(
     feats_t = torch.cat(feats) if feats else torch.zeros(0, 0)
     labels_t = torch.cat(labels).long() if labels else torch.zeros(0, dtype=torch.long)
     if get_world_size() > 1:
-        size = len(dataloader.dataset)  # type: ignore[attr-defined]
+        size = len(dataloader.dataset)  # type: ignore[attr-defined]  # a DataLoader, typed as an Iterable
         rows = collect_results(list(zip(feats_t, labels_t)), size, device='cpu')
         rows = rows if rows is not None else []
         # collect_results returns the list on rank 0 only: broadcast so every rank agrees.

@@ -1,7 +1,7 @@
 # Copyright (c) mmssl_ext contributors. All rights reserved.
 """APS: contrastive learning between asymmetric token subsets of two views, one optimiser step per chunk."""
 
-from typing import Dict, List, Optional, Sequence, Union
+from typing import Dict, List, Optional, Sequence, Union, cast
 
 import torch
 import torch.nn as nn
@@ -116,7 +116,10 @@ class APS(BaseSelfSupervisor):
         return super().forward(inputs, data_samples, mode=mode)
 
     def loss(
-        self, inputs: List[torch.Tensor], data_samples: List[DataSample], chunk: Optional[int] = None
+        self,
+        inputs: Union[torch.Tensor, List[torch.Tensor]],
+        data_samples: Optional[List[DataSample]],
+        chunk: Optional[int] = None,
     ) -> Dict[str, torch.Tensor]:
         """Loss of one token chunk (or of all tokens when the batch has no token ids).
 
@@ -133,8 +136,9 @@ class APS(BaseSelfSupervisor):
         ids = [token_chunks(data_samples, key) for key in IDX_KEYS]
         if (ids[0] is None) != (ids[1] is None):
             raise ValueError('APS needs both `idx_view1` and `idx_view2` (APSPatchSampler), or neither.')
-        token_idx = [None, None]
+        token_idx: List[Optional[torch.Tensor]] = [None, None]
         if ids[0] is not None:
+            assert ids[1] is not None  # both or neither, checked above
             num = ids[0].shape[1]
             if chunk is None or not 0 <= chunk < num:
                 raise ValueError(
@@ -162,7 +166,7 @@ class APS(BaseSelfSupervisor):
             dict: Log variables averaged over the chunks (detached), plus ``steps``.
         """
         with optim_wrapper.optim_context(model):
-            data = self.data_preprocessor(data, True)
+            data = cast(dict, self.data_preprocessor(data, True))
         num = self.num_chunks(data['data_samples'])
         logs: Dict[str, List[torch.Tensor]] = {}
         for chunk in range(num) if num else [None]:

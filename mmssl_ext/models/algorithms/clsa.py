@@ -1,7 +1,7 @@
 # Copyright (c) mmssl_ext contributors. All rights reserved.
 """CLSA: MoCo v2 with in-batch negatives, strongly augmented views and distribution divergence minimisation."""
 
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple, cast
 
 import torch
 from mmpretrain.structures import DataSample
@@ -87,7 +87,7 @@ class CLSA(MoCoV2):
             embedded = self.encode_query(torch.cat([views[i] for i in members], dim=0))
             for i, chunk in zip(members, embedded.chunk(len(members), dim=0)):
                 out[i] = chunk
-        return out  # type: ignore[return-value]
+        return cast(List[torch.Tensor], out)  # every slot is filled above
 
     def clsa_losses(
         self, weak: torch.Tensor, strong: torch.Tensor, key: torch.Tensor, negatives: torch.Tensor

@@ -33,7 +33,7 @@ class ContrastiveSimCLR(BaseSelfSupervisor):
         neck (dict): Projection head config (``NonLinearNeck`` for SimCLR). Defaults to None.
         head (dict, optional): Not used: an mmpretrain ``ContrastiveHead`` raises a ``ValueError`` that
             points to ``loss`` (its temperature would otherwise be silently ignored). Defaults to None.
-        loss (dict): Contrastive loss config. Defaults to
+        loss (dict | nn.Module): Contrastive loss config or built loss module. Defaults to
             ``dict(type='InfoNCELoss', temperature=0.1, gather_distributed=True)``.
         num_views (int): Views per sample the train pipeline must produce. Defaults to 2.
         pretrained (str, optional): Pre-trained checkpoint. Defaults to None.
@@ -48,7 +48,7 @@ class ContrastiveSimCLR(BaseSelfSupervisor):
         backbone: dict,
         neck: Optional[dict] = None,
         head: Optional[dict] = None,
-        loss: Optional[dict] = None,
+        loss: Optional[Union[dict, nn.Module]] = None,
         num_views: int = 2,
         pretrained: Optional[str] = None,
         data_preprocessor: Optional[dict] = None,

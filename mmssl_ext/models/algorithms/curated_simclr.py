@@ -2,7 +2,7 @@
 """SimCLR with batch curation: pair filter, false-negative removal, Frechet batch gate, oversampling."""
 
 import logging
-from typing import Dict, List, Optional, Tuple, Union
+from typing import Dict, List, Optional, Tuple, Union, cast
 
 import torch
 import torch.nn as nn
@@ -181,7 +181,7 @@ class CuratedSimCLR(ContrastiveSimCLR):
         self._in_own_step = True
         try:
             with optim_wrapper.optim_context(model):
-                data = self.data_preprocessor(data, True)
+                data = cast(dict, self.data_preprocessor(data, True))
                 losses = model(data['inputs'], data['data_samples'], mode='loss')
         finally:
             self._in_own_step = False
@@ -245,6 +245,7 @@ class CuratedSimCLR(ContrastiveSimCLR):
         if active and curator.neg_threshold is not None:
             contrast = flatten_views(gathered if distributed else scores)
             exclude = curator.false_negatives(flatten_views(scores), contrast)
+            assert exclude is not None  # neg_threshold is set
             contrast_keep, first = (keep_all, offset) if distributed else (keep, 0)
             fn_frac = self._false_negative_share(exclude, keep, contrast_keep, first)
         loss = self.loss_module(features, keep=None if bool(keep_all.all()) else keep, exclude=exclude)

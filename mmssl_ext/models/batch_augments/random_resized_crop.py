@@ -2,7 +2,7 @@
 """Batched random resized crop of a batch of same-size images."""
 
 import math
-from typing import Dict, Sequence, Tuple, Union
+from typing import Dict, Sequence, Tuple, Union, cast
 
 import torch
 
@@ -96,7 +96,9 @@ class BatchRandomResizedCrop(BaseBatchAugment):
         max_attempts: int = 10,
     ) -> None:
         super().__init__(1.0)
-        size = (size, size) if isinstance(size, int) and not isinstance(size, bool) else tuple(size)
+        size = (
+            (size, size) if isinstance(size, int) and not isinstance(size, bool) else tuple(cast(Sequence[int], size))
+        )
         if len(size) != 2 or any(isinstance(s, bool) or not isinstance(s, int) or s <= 0 for s in size):
             raise ValueError(f'BatchRandomResizedCrop: size must be a positive int or (h, w), got {size!r}')
         self.size: Tuple[int, int] = size

@@ -1,7 +1,7 @@
 # Copyright (c) mmssl_ext contributors. All rights reserved.
 """A self-supervised data preprocessor that makes and augments the views on the model's device."""
 
-from typing import List, Optional, Sequence, Union
+from typing import List, Optional, Sequence, Union, cast
 
 import torch
 from mmpretrain.models.utils.data_preprocessor import SelfSupDataPreprocessor
@@ -56,7 +56,7 @@ class BatchAugDataPreprocessor(SelfSupDataPreprocessor):
             )
         if isinstance(num_views, int) and not isinstance(num_views, bool):
             num_views = [num_views] * len(view_augments)
-        num_views = list(num_views)
+        num_views = list(cast(Sequence[int], num_views))  # an int is expanded above; a bool fails here
         if len(num_views) != len(view_augments) or any(not isinstance(n, int) or n < 1 for n in num_views):
             raise ValueError(
                 f'BatchAugDataPreprocessor: num_views must be an int >= 1 or one int >= 1 per view group '
@@ -85,7 +85,7 @@ class BatchAugDataPreprocessor(SelfSupDataPreprocessor):
                 f'BatchAugDataPreprocessor: the loader sent {len(views)} views per sample; expected 1 (every view is '
                 f'made here) or sum(num_views) = {self.total_views}'
             )
-        out = []
+        out: List[torch.Tensor] = []
         for group, count in zip(self.view_augments, self.num_views):
             for _ in range(count):
                 img = views[len(out)] if len(views) > 1 else views[0]

@@ -3,7 +3,7 @@
 
 import math
 from contextlib import contextmanager
-from typing import Callable, ClassVar, Iterator, NamedTuple, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, ClassVar, Iterator, NamedTuple, Optional, Sequence, Tuple, Union, cast
 
 import torch
 import torch.nn as nn
@@ -47,7 +47,8 @@ def check_triplet(feats: Union[FeatureTriplet, Sequence[Optional[Tensor]]]) -> F
     Returns:
         FeatureTriplet: The same tensors as a named tuple.
     """
-    feats = feats if isinstance(feats, FeatureTriplet) else FeatureTriplet(*feats)
+    # the items' types are checked below (only negatives may be None)
+    feats = feats if isinstance(feats, FeatureTriplet) else FeatureTriplet(*cast(Sequence[Any], feats))
     if feats.anchor.dim() != 2:
         raise ValueError(f'`anchor` must be [N, D], got shape {tuple(feats.anchor.shape)}.')
     if feats.target.shape != feats.anchor.shape:
@@ -149,8 +150,8 @@ def _drawing_from(generator: Optional[torch.Generator]) -> Iterator[None]:
         def get_state() -> Tensor:
             return torch.cuda.get_rng_state(index)
 
-        def set_state(state: Tensor) -> None:
-            torch.cuda.set_rng_state(state, index)
+        def set_state(new_state: Tensor) -> None:  # torch.set_rng_state's parameter name
+            torch.cuda.set_rng_state(new_state, index)
 
     saved = get_state()
     set_state(generator.get_state())

@@ -1,7 +1,7 @@
 # Copyright (c) mmssl_ext contributors. All rights reserved.
 """A chain of feature augmenters with the stop-gradient switches used by the algorithms."""
 
-from typing import List, Optional, Tuple, Union
+from typing import Any, Iterable, List, Optional, Tuple, Union, cast
 
 import torch
 import torch.nn as nn
@@ -65,14 +65,15 @@ class FeatureAugmentation(nn.Module):
 
     def modified_fields(self) -> Tuple[str, ...]:
         """Union of the fields written by the chain, in ``FeatureTriplet`` order."""
-        written = {f for aug in self.augmenters for f in aug.modified_fields()}
+        augmenters = cast(Iterable[BaseFeatureAugmenter], self.augmenters)  # checked in __init__
+        written = {f for aug in augmenters for f in aug.modified_fields()}
         return tuple(f for f in FIELDS if f in written)
 
     def init_weights(self) -> None:
         """Re-initialise the augmenters that define ``init_weights`` (called by mmengine's ``BaseModule``)."""
         for aug in self.augmenters:
             if hasattr(aug, 'init_weights'):
-                aug.init_weights()
+                cast(Any, aug).init_weights()
 
     def _detach(self, feats: FeatureTriplet) -> FeatureTriplet:
         fields = self.modified_fields()

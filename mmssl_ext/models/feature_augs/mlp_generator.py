@@ -1,7 +1,7 @@
 # Copyright (c) mmssl_ext contributors. All rights reserved.
 """Learned residual MLP feature generator, identity at initialisation."""
 
-from typing import Optional, Sequence, Union
+from typing import Optional, Sequence, Union, cast
 
 import torch
 import torch.nn as nn
@@ -61,9 +61,10 @@ class ResidualMLPGenerator(BaseFeatureAugmenter):
 
     def init_weights(self) -> None:
         """PyTorch default init of the first Linear, zeros for the last one (identity generator)."""
-        self.mlp[0].reset_parameters()
-        nn.init.zeros_(self.mlp[2].weight)
-        nn.init.zeros_(self.mlp[2].bias)
+        first, last = cast(nn.Linear, self.mlp[0]), cast(nn.Linear, self.mlp[2])
+        first.reset_parameters()
+        nn.init.zeros_(last.weight)
+        nn.init.zeros_(last.bias)
 
     def augment(self, x: Tensor, generator: Optional[torch.Generator] = None) -> Tensor:
         """``x + MLP([x, noise])``; see :meth:`BaseFeatureAugmenter.augment`."""

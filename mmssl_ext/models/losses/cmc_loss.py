@@ -179,6 +179,7 @@ class CMCLoss(nn.Module):
                     # log-space form of log(P / (P + K Pn + eps)) and log(K Pn / (P + K Pn + eps)), with
                     # P = exp(s) / Z: exp(s) overflows float32 for T <~ 0.011.
                     noise = negatives.shape[1] / size
+                    assert log_z is not None  # set for loss_type='nce'
                     log_p = s - log_z[u].to(s.dtype)
                     log_den = torch.logaddexp(log_p, s.new_tensor(math.log(noise + self.eps)))
                     log_d1 = log_p[:, 0] - log_den[:, 0]

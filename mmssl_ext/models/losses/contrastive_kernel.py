@@ -68,6 +68,7 @@ def _block_grad(
         grad.sub_(pos * coef[:, None])
     else:
         # softmax over the positives (weights included), from the log-weights kept above
+        assert lse_pos is not None  # set when mode != 'out'
         lse_pos_safe = torch.where(valid, lse_pos, torch.zeros_like(lse_pos))
         grad.sub_(log_pos.sub_(lse_pos_safe[:, None]).exp_())
         del log_pos
@@ -103,7 +104,7 @@ class _ContrastiveLogSoftmax(torch.autograd.Function):
     """Autograd function behind :func:`contrastive_log_softmax`."""
 
     @staticmethod
-    def forward(ctx, anchors, contrast, masks, temperature, mode, pos_weight, chunk_size, max_norm):  # type: ignore[override]
+    def forward(ctx, anchors, contrast, masks, temperature, mode, pos_weight, chunk_size, max_norm):
         dtype = compute_dtype(anchors, contrast)
         a = anchors.detach().to(dtype)
         c = contrast.detach().to(dtype)
@@ -174,7 +175,7 @@ class _ContrastiveLogSoftmax(torch.autograd.Function):
         return out.to(anchors.dtype)
 
     @staticmethod
-    def backward(ctx, grad_rows):  # type: ignore[override]
+    def backward(ctx, grad_rows):
         a, c, pw, saved, lse, valid = ctx.saved_tensors
         need_a, need_c = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
         grad_rows = grad_rows.to(a.dtype) * ctx.inv_tau

@@ -2,7 +2,7 @@
 """epsilon-SupInfoNCE and epsilon-SupCon."""
 
 import math
-from typing import Optional
+from typing import Optional, Union
 
 import torch
 import torch.nn as nn
@@ -96,6 +96,7 @@ class EpsSupInfoNCELoss(nn.Module):
         if labels is not None:
             labels = check_labels(labels, features.shape[0])
         cs = build_contrast_set(features, labels, mask, self.contrast_mode, self.gather_distributed)
+        omega: Union[float, torch.Tensor]
         if self.learnable_epsilon:
             omega = torch.exp(-self.epsilon)
         else:

@@ -2,7 +2,7 @@
 """Parametric contrastive loss (PaCo) and its generalised form (GPaCo)."""
 
 import math
-from typing import Optional
+from typing import List, Optional
 
 import torch
 import torch.nn as nn
@@ -42,6 +42,8 @@ class PaCoLoss(nn.Module):
             Defaults to None.
         loss_weight (float): Multiplier of the loss. Defaults to 1.0.
     """
+
+    class_prior: Optional[torch.Tensor]  # a non-persistent buffer
 
     def __init__(
         self,
@@ -110,14 +112,14 @@ class PaCoLoss(nn.Module):
         if (queue is None) != (queue_labels is None):
             raise ValueError('`queue` and `queue_labels` go together.')
         dtype = compute_dtype(features, queue, sup_logits)
-        contrast = [features[:, 0], features[:, 1]]
-        contrast_labels = [labels, labels]
+        contrast_parts: List[torch.Tensor] = [features[:, 0], features[:, 1]]
+        label_parts = [labels, labels]
         if queue is not None:
             check_features(queue, 'queue', ndim=2)
-            contrast.append(queue.detach())
-            contrast_labels.append(check_labels(queue_labels, queue.shape[0], 'queue_labels'))
-        contrast = torch.cat(contrast).to(dtype)
-        contrast_labels = torch.cat(contrast_labels)
+            contrast_parts.append(queue.detach())
+            label_parts.append(check_labels(queue_labels, queue.shape[0], 'queue_labels'))
+        contrast = torch.cat(contrast_parts).to(dtype)
+        contrast_labels = torch.cat(label_parts)
         anchors = contrast[: anchor_views * batch]
         anchor_labels = labels.repeat(anchor_views)
         sup = sup_logits.transpose(0, 1).reshape(-1, self.num_classes) if self.gpaco else sup_logits

@@ -1,7 +1,7 @@
 # Copyright (c) mmssl_ext contributors. All rights reserved.
 """Positive and denominator masks of an anchors x contrast logit matrix, built one row block at a time."""
 
-from typing import Optional, Tuple
+from typing import Optional, Tuple, cast
 
 import torch
 
@@ -91,12 +91,15 @@ class PairMasks:
             tuple: ``pos`` (``[m, N]`` weights, 0 where not positive) and ``den`` (``[m, N]`` bool).
         """
         if self.explicit is not None:
+            assert self.anchor_rows is not None and self.contrast_cols is not None  # required with explicit
             rows = self.anchor_rows[start:end]
             cols = self.contrast_cols.clamp(min=0)
             pos = self.explicit[rows][:, cols].to(dtype)
             pos = pos * (self.contrast_cols >= 0).to(dtype)[None, :]
         else:
-            pos = (self.anchor_keys[start:end, None] == self.contrast_keys[None, :]).to(dtype)
+            assert self.anchor_keys is not None  # exactly one of explicit and anchor_keys
+            contrast_keys = cast(torch.Tensor, self.contrast_keys)  # given with anchor_keys
+            pos = (self.anchor_keys[start:end, None] == contrast_keys[None, :]).to(dtype)
         device = pos.device
         not_self = torch.ones(pos.shape, dtype=torch.bool, device=device)
         if self.self_index is not None:

@@ -79,7 +79,7 @@ def _block(
         # one denominator per row: no [m, N] log-probability needed
         undefined = torch.isneginf(row_d) & has_pos
         row_d = torch.where(torch.isneginf(row_d), torch.zeros_like(row_d), row_d)
-        log_d = row_d[:, None]
+        log_d: Optional[torch.Tensor] = row_d[:, None]
     else:
         rest = lse_neg if eps <= 0 else _lse(torch.stack([lse_neg, torch.full_like(lse_neg, math.log(eps))]), 0)
         undefined = torch.zeros_like(has_pos)
@@ -89,8 +89,10 @@ def _block(
         if row_d is not None:
             per_row = -(pos_logits - n_pos * row_d) / safe_n
         else:
+            assert log_d is not None  # set for every form but 'in_eps'
             per_row = -(pos_logits - (log_d * pos).sum(1)) / safe_n
     elif form == 'in':
+        assert log_d is not None  # set for every form but 'in_eps'
         log_w = (logits - log_d).masked_fill(~is_pos, float('-inf'))
         if not binary:
             log_w = log_w + pos.clamp(min=1e-38).log()

@@ -15,7 +15,7 @@ The forward therefore costs one matrix product, one ``-inf`` fill, one ``logsume
 over the logits; the dense reference needs more than ten ``M x N`` passes and as many buffers.
 """
 
-from typing import Optional, Tuple
+from typing import Optional, Tuple, cast
 
 import torch
 
@@ -44,11 +44,13 @@ class StructuredTerms:
     def __init__(self, masks: PairMasks, anchors: torch.Tensor, contrast: torch.Tensor) -> None:
         num_a, num_c = anchors.shape[0], contrast.shape[0]
         device = anchors.device
+        # key-defined masks (see structured_supported) have both keys
+        anchor_keys, contrast_keys = cast(torch.Tensor, masks.anchor_keys), cast(torch.Tensor, masks.contrast_keys)
         if masks.num_keys is not None:
             # dense keys in [0, num_keys) (sample ids): no unique(), whose output size needs a device sync
-            aid, cid, num_keys = masks.anchor_keys, masks.contrast_keys, masks.num_keys
+            aid, cid, num_keys = anchor_keys, contrast_keys, masks.num_keys
         else:
-            keys, inverse = torch.unique(torch.cat([masks.anchor_keys, masks.contrast_keys]), return_inverse=True)
+            keys, inverse = torch.unique(torch.cat([anchor_keys, contrast_keys]), return_inverse=True)
             aid, cid = inverse[:num_a], inverse[num_a:]
             num_keys = keys.shape[0]
         self.aid, self.cid, self.num_keys = aid, cid, num_keys
@@ -87,9 +89,9 @@ class StructuredTerms:
             keep = pc != self_idx[pr]
             ex_rows.append(pr[keep])
             ex_cols.append(pc[keep])
-        ex_rows, ex_cols = torch.cat(ex_rows), torch.cat(ex_cols)
-        order = torch.argsort(ex_rows, stable=True)
-        self.ex_rows, self.ex_cols = ex_rows[order], ex_cols[order]
+        all_rows, all_cols = torch.cat(ex_rows), torch.cat(ex_cols)
+        order = torch.argsort(all_rows, stable=True)
+        self.ex_rows, self.ex_cols = all_rows[order], all_cols[order]
         self.extra_rows, self.extra_cols = extra_rows, extra_cols
         self.pos_vec, self.n_pos = pos_vec, n_pos
         # the excluded set is symmetric when anchors are the contrast rows with the same keys and only self
@@ -100,7 +102,7 @@ class StructuredTerms:
             or (
                 num_a == num_c
                 and masks.self_index is not None
-                and torch.equal(masks.anchor_keys, masks.contrast_keys)
+                and torch.equal(anchor_keys, contrast_keys)
                 and torch.equal(self_idx, rows)
             )
         )
@@ -139,6 +141,7 @@ class StructuredTerms:
         # rows without a self match add zero at a clamped index: no boolean indexing
         out.index_add_(0, self.self_idx.clamp(min=0), -h * self.self_match[:, None].to(h.dtype))
         if self.extra_rows is not None and self.extra_rows.numel() > 0:
+            assert self.extra_cols is not None  # set together with extra_rows
             out.index_add_(0, self.extra_cols, h[self.extra_rows])
         return out
 

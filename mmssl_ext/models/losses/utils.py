@@ -12,7 +12,7 @@ Conventions used by every loss in this package:
 """
 
 import numbers
-from typing import Dict, Optional, Tuple
+from typing import Dict, Optional, Tuple, cast, overload
 
 import torch
 
@@ -81,7 +81,8 @@ def check_unit_norm(fields: Dict[str, Optional[torch.Tensor]], atol: float = NOR
     names = [n for n, t in fields.items() if t is not None and t.numel() > 0]
     if not names:
         return
-    worst = torch.stack([(fields[n].detach().float().norm(dim=-1) - 1).abs().max() for n in names])
+    # every field of names is a tensor
+    worst = torch.stack([(cast(torch.Tensor, fields[n]).detach().float().norm(dim=-1) - 1).abs().max() for n in names])
     if worst.max().item() <= atol:  # the one host read of a passing check
         return
     for name, value in zip(names, worst.tolist()):
@@ -142,7 +143,7 @@ def flatten_views(features: torch.Tensor) -> torch.Tensor:
     return features.transpose(0, 1).reshape(-1, features.shape[-1])
 
 
-def compute_dtype(*tensors: torch.Tensor) -> torch.dtype:
+def compute_dtype(*tensors: Optional[torch.Tensor]) -> torch.dtype:
     """The dtype similarities are computed in: float32, or float64 when any input is float64."""
     dtype = torch.float32
     for t in tensors:
@@ -178,6 +179,14 @@ def gather_batch(features: torch.Tensor, gather_distributed: bool) -> Tuple[torc
     if not gather_distributed:
         return features, 0
     return all_gather_with_grad(features), rank_offset(features.shape[0])
+
+
+@overload
+def gather_labels(labels: torch.Tensor, gather_distributed: bool) -> torch.Tensor: ...
+
+
+@overload
+def gather_labels(labels: None, gather_distributed: bool) -> None: ...
 
 
 def gather_labels(labels: Optional[torch.Tensor], gather_distributed: bool) -> Optional[torch.Tensor]:

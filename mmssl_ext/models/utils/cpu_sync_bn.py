@@ -11,12 +11,15 @@ equal those of one process on the concatenated batch. :class:`~mmssl_ext.engine.
 CPU ranks.
 """
 
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import torch
 import torch.distributed as torch_dist
 import torch.nn as nn
 from torch.distributed.nn.functional import all_reduce as all_reduce_with_grad
+
+if TYPE_CHECKING:
+    from torch.distributed import ProcessGroup
 
 __all__ = ['CPUSyncBatchNorm', 'convert_cpu_sync_batchnorm']
 
@@ -34,7 +37,7 @@ class CPUSyncBatchNorm(nn.modules.batchnorm._BatchNorm):
         momentum (float, optional): Running-average factor; None for a cumulative average. Defaults to 0.1.
         affine (bool): Learnable weight and bias. Defaults to True.
         track_running_stats (bool): Keep running statistics. Defaults to True.
-        process_group (object, optional): Group to synchronise over. Defaults to None (the world).
+        process_group (ProcessGroup, optional): Group to synchronise over. Defaults to None (the world).
     """
 
     def __init__(
@@ -44,7 +47,7 @@ class CPUSyncBatchNorm(nn.modules.batchnorm._BatchNorm):
         momentum: Optional[float] = 0.1,
         affine: bool = True,
         track_running_stats: bool = True,
-        process_group: Optional[object] = None,
+        process_group: Optional['ProcessGroup'] = None,
     ) -> None:
         super().__init__(num_features, eps, momentum, affine, track_running_stats)
         self.process_group = process_group
@@ -93,6 +96,8 @@ class CPUSyncBatchNorm(nn.modules.batchnorm._BatchNorm):
     @torch.no_grad()
     def _update_running_stats(self, mean: torch.Tensor, unbiased_var: torch.Tensor) -> None:
         """Torch's update rule: exponential average with ``momentum``, cumulative average when it is None."""
+        # Called only with track_running_stats, under which _BatchNorm registers the three buffers.
+        assert self.num_batches_tracked is not None and self.running_mean is not None and self.running_var is not None
         self.num_batches_tracked.add_(1)
         factor = 1.0 / float(self.num_batches_tracked) if self.momentum is None else self.momentum
         self.running_mean.mul_(1 - factor).add_(mean.to(self.running_mean.dtype), alpha=factor)
@@ -100,7 +105,7 @@ class CPUSyncBatchNorm(nn.modules.batchnorm._BatchNorm):
 
 
 def convert_cpu_sync_batchnorm(
-    module: nn.Module, convert_batchnorm: bool = False, process_group: Optional[object] = None
+    module: nn.Module, convert_batchnorm: bool = False, process_group: Optional['ProcessGroup'] = None
 ) -> nn.Module:
     """Swap SyncBN (and, with ``convert_batchnorm``, every BatchNorm) for :class:`CPUSyncBatchNorm`.
 
@@ -110,7 +115,7 @@ def convert_cpu_sync_batchnorm(
         module (nn.Module): The model (or a layer).
         convert_batchnorm (bool): Also convert plain ``BatchNorm*d`` layers (what ``sync_bn='torch'`` asks).
             Defaults to False.
-        process_group (object, optional): The group to synchronise over. Defaults to None (the world).
+        process_group (ProcessGroup, optional): The group to synchronise over. Defaults to None (the world).
 
     Returns:
         nn.Module: ``module`` with the layers swapped (a new object when ``module`` itself is converted).
@@ -121,6 +126,7 @@ def convert_cpu_sync_batchnorm(
         and not isinstance(module, CPUSyncBatchNorm)
         and (convert_batchnorm or isinstance(module, nn.SyncBatchNorm))
     ):
+        assert isinstance(module, nn.modules.batchnorm._BatchNorm)  # is_bn
         new = CPUSyncBatchNorm(
             module.num_features,
             module.eps,

@@ -34,7 +34,7 @@ class _AllGatherWithGrad(torch.autograd.Function):
     """Concatenate every rank's tensor along dim 0; backward sums over ranks and keeps our slice."""
 
     @staticmethod
-    def forward(ctx, tensor: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+    def forward(ctx, tensor: torch.Tensor) -> torch.Tensor:
         world_size = get_world_size()
         ctx.rank = get_rank()
         ctx.batch = tensor.shape[0]
@@ -43,7 +43,7 @@ class _AllGatherWithGrad(torch.autograd.Function):
         return torch.cat(parts, dim=0)
 
     @staticmethod
-    def backward(ctx, grad: torch.Tensor) -> Tuple[torch.Tensor]:  # type: ignore[override]
+    def backward(ctx, grad: torch.Tensor) -> Tuple[torch.Tensor]:  # type: ignore[override]  # one grad, not *grad_outputs
         grad = grad.contiguous().clone()
         torch_dist.all_reduce(grad, op=torch_dist.ReduceOp.SUM)
         return (grad.narrow(0, ctx.rank * ctx.batch, ctx.batch),)

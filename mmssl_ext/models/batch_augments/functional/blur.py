@@ -32,7 +32,7 @@ On the CPU the batch is processed in chunks of samples (and large images in bloc
 block of a pass's output feeding the next pass at once; on other devices the whole batch is one chunk and one block.
 """
 
-from typing import Callable, Tuple
+from typing import Any, Callable, Dict, Tuple
 
 import torch
 
@@ -160,7 +160,7 @@ class _AxisBlur:
         # The output's true value, (sum + 2**23) - 2**31 with sum over the x, is the computed sum + offset.
         offsets = [_HALF + (1 << 31) - (bias if p == 0 else -_CENTRE) * weight for p in range(_PASSES)]
         self.params = _to_int32(torch.stack([ww, fw, -fw, *offsets]))  # (3 + passes, B)
-        int32 = dict(dtype=torch.int32, device=device)
+        int32: Dict[str, Any] = dict(dtype=torch.int32, device=device)
         rows = self.block_rows
         self.single_block = rows == length
         seq_size = (length + 2) * 2 * chunk * cols
@@ -172,7 +172,7 @@ class _AxisBlur:
         self.counts_buf = torch.empty(2 * length * chunk, **int32)
         self.params_buf = torch.empty(self.params.shape[0] * chunk, **int32)
         self.scan_rows = scan_rows
-        self.layouts = {}
+        self.layouts: Dict[int, dict] = {}
 
     def _layout(self, n: int) -> dict:
         """The views of the work buffers for a chunk of n samples (built once per n)."""

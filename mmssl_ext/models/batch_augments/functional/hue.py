@@ -228,7 +228,7 @@ def adjust_hue(img: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
 
     mmcv converts to PIL 'HSV', adds ``uint8(shift * 255)`` to the hue band with uint8 wrap-around and converts
     back. The rotation is ``int(shift * 255) % 256`` (truncation toward zero, then wrap), as in mmcv on numpy 1 and in
-    the numpy-2-safe :func:`mmssl_ext.utils.compat.adjust_hue` (mmcv 2.1.0 itself raises ``OverflowError`` on
+    the numpy-2-safe :func:`mmssl_ext.compat.adjust_hue` (mmcv 2.1.0 itself raises ``OverflowError`` on
     numpy 2 for negative shifts). Shifts are meant to lie in [-0.5, 0.5] (not checked).
 
     The conversions run on uint8 planes with table lookups (:func:`_hsv_tables`).
