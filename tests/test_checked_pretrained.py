@@ -1,5 +1,6 @@
-"""CheckedPretrainedInit (``type='Pretrained'`` in the mmssl_ext scope, ``'CheckedPretrained'`` in mmdet's): loads full
-checkpoints and extracted backbone files, reports unexpected keys, and refuses checkpoints that do not fit."""
+"""CheckedPretrainedInit (``type='Pretrained'`` in the mmssl_ext scope, and in mmdet's where the integration is
+imported): loads full checkpoints and extracted backbone files, reports unexpected keys, and refuses checkpoints
+that do not fit."""
 
 import logging
 
@@ -52,14 +53,18 @@ def test_pretrained_type_is_the_checked_loader_in_our_scope():
     assert type(plain).__name__ == 'PretrainedInit'
 
 
-def test_mmdet_opts_in_by_name_and_keeps_its_own_pretrained():
-    import mmssl_ext.integrations.mmdet  # noqa: F401  (adds CheckedPretrained to mmdet's registry)
+def test_mmdet_gets_the_checked_loader_only_where_the_integration_is_imported():
+    import subprocess
+    import sys
 
-    with DefaultScope.overwrite_default_scope('mmdet'):
-        checked = WEIGHT_INITIALIZERS.build(dict(type='CheckedPretrained', checkpoint='x'))
-        own = WEIGHT_INITIALIZERS.build(dict(type='Pretrained', checkpoint='x'))
-    assert isinstance(checked, CheckedPretrainedInit)
-    assert type(own).__name__ == 'PretrainedInit'  # importing the integration replaces nothing of mmdet's
+    from conftest import ROOT
+
+    code = (
+        'import mmssl_ext.models, mmssl_ext.engine; from mmdet.registry import WEIGHT_INITIALIZERS as W; '
+        "print(W.get('Pretrained').__name__); import mmssl_ext.integrations.mmdet; print(W.get('Pretrained').__name__)"
+    )
+    out = subprocess.run([sys.executable, '-c', code], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert out.stdout.split() == ['PretrainedInit', 'CheckedPretrainedInit'], out.stderr[-2000:]
 
 
 def test_the_old_plugin_module_is_a_deprecated_alias():

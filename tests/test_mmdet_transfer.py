@@ -76,7 +76,7 @@ def test_transfer_trains_on_coco_tiny_and_reports_bbox_and_segm_map(simclr_check
         + ['train_cfg.max_epochs=1', 'model.test_cfg.rcnn.score_thr=0.0']  # 4 images / batch 2 = 2 iterations
     )
     cfg = build_transfer_config(args)
-    assert cfg.model.backbone.init_cfg == dict(type='CheckedPretrained', checkpoint=ckpt, prefix='backbone.')
+    assert cfg.model.backbone.init_cfg == dict(type='Pretrained', checkpoint=ckpt, prefix='backbone.')
     assert cfg.val_evaluator.ann_file == osp.join(COCO, 'annotations/instances_val2017.json')
     cfg.custom_hooks = list(cfg.get('custom_hooks') or []) + [dict(type='_TestRecordBackboneHook')]
     RECORD.clear()

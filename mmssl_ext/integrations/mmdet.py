@@ -8,10 +8,14 @@ them by prefix. A transfer config imports this module instead::
     custom_imports = dict(imports=['mmssl_ext.integrations.mmdet'], allow_failed_imports=False)
 
 and names the bare types: ``type='APSViT'``, ``type='SimpleFeaturePyramid'``,
-``constructor='BackboneLayerDecayOptimWrapperConstructor'`` and ``init_cfg=dict(type='CheckedPretrained', ...)``
-(:class:`~mmssl_ext.models.utils.CheckedPretrainedInit`: a checkpoint whose keys do not fit the backbone fails with
-the keys listed, instead of leaving random weights). Only new names are added: mmdet's own ``'Pretrained'`` stays
-MMEngine's loader, for this process and every config that does not opt in. Importing it needs mmdet.
+``constructor='BackboneLayerDecayOptimWrapperConstructor'``. Importing it also makes ``init_cfg=dict(type='Pretrained',
+...)`` in mmdet's scope the checked loader :class:`~mmssl_ext.models.utils.CheckedPretrainedInit` (a checkpoint
+whose keys do not fit the backbone fails with the keys listed, instead of leaving random weights), for the process
+that imported it: the configs that list this module opt in; ``import mmssl_ext`` or any other module of the
+package changes nothing of mmdet's. The name must stay ``'Pretrained'``: MMEngine's ``BaseModule.init_weights``
+applies only an init of that exact type after the children's own initialisation (any other name would load the
+weights first and let the children re-draw them). MMEngine's unchecked loader stays reachable as
+``'mmengine.Pretrained'``; ``'CheckedPretrained'`` names ours explicitly. Importing it needs mmdet.
 """
 
 from mmdet.registry import MODELS as MMDET_MODELS
@@ -29,8 +33,8 @@ __all__ = ['MMDET_EXPORTS', 'MMDET_CONSTRUCTOR_EXPORTS', 'MMDET_INITIALIZER_EXPO
 MMDET_EXPORTS = {'APSViT': APSViT, 'SimpleFeaturePyramid': SimpleFeaturePyramid}
 #: Optimiser-wrapper constructors exported to mmdet's ``OPTIM_WRAPPER_CONSTRUCTORS``, by name.
 MMDET_CONSTRUCTOR_EXPORTS = {'BackboneLayerDecayOptimWrapperConstructor': BackboneLayerDecayOptimWrapperConstructor}
-#: Weight initialisers exported to mmdet's ``WEIGHT_INITIALIZERS``, by name (none shadows one of mmdet's).
-MMDET_INITIALIZER_EXPORTS = {'CheckedPretrained': CheckedPretrainedInit}
+#: Weight initialisers exported to mmdet's ``WEIGHT_INITIALIZERS`` (``'Pretrained'`` shadows MMEngine's there).
+MMDET_INITIALIZER_EXPORTS = {'Pretrained': CheckedPretrainedInit, 'CheckedPretrained': CheckedPretrainedInit}
 
 
 def register_mmdet_modules() -> None:

@@ -10,6 +10,7 @@ from mmpretrain.models.backbones import VisionTransformer
 from mmpretrain.models.utils import resize_pos_embed
 
 from mmssl_ext.registry import MODELS
+from mmssl_ext.utils.config import PRETRAINED_INIT_TYPES
 
 __all__ = ['APSViT']
 
@@ -46,11 +47,22 @@ class APSViT(VisionTransformer):
         self.official_init = official_init
 
     def init_weights(self) -> None:
-        """Initialise as mmpretrain, then as the official APS model when ``official_init`` (unless pretrained)."""
-        super().init_weights()
+        """Initialise as mmpretrain, then as the official APS model when ``official_init`` (unless pretrained).
+
+        mmpretrain's ``VisionTransformer.init_weights`` re-draws ``pos_embed`` after loading unless the init type is
+        exactly ``'Pretrained'``; here every checkpoint-loading type counts (``CheckedPretrained``, the name mmdet
+        configs use, and ``mmengine.Pretrained``), so a loaded position embedding is kept.
+        """
         init_cfgs = self.init_cfg if isinstance(self.init_cfg, list) else [self.init_cfg]
-        pretrained = any(isinstance(c, dict) and c.get('type') == 'Pretrained' for c in init_cfgs)
-        if not self.official_init or pretrained:
+        pretrained = any(
+            isinstance(c, dict) and str(c.get('type', '')).split('.')[-1] in PRETRAINED_INIT_TYPES for c in init_cfgs
+        )
+        super(VisionTransformer, self).init_weights()  # what VisionTransformer.init_weights runs first
+        if pretrained:
+            return
+        if self.pos_embed is not None:  # VisionTransformer's own initialisation of it
+            trunc_normal_(self.pos_embed, std=0.02)
+        if not self.official_init:
             return
         for module in self.modules():
             if isinstance(module, (nn.Linear, nn.Conv2d)):

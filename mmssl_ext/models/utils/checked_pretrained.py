@@ -16,8 +16,8 @@ files) and
 
 It is registered as ``'CheckedPretrained'`` and, in the ``mmssl_ext`` scope, as ``'Pretrained'``, so
 ``init_cfg=dict(type='Pretrained', ...)`` is checked in our runs; MMEngine's unchecked loader stays reachable as
-``'mmengine.Pretrained'``. mmdet configs opt in by name (``type='CheckedPretrained'``, added to mmdet's registry by
-:mod:`mmssl_ext.integrations.mmdet`); mmdet's own ``'Pretrained'`` is left as it is.
+``'mmengine.Pretrained'``. In mmdet's scope it is ``'Pretrained'`` only in a process that imported
+:mod:`mmssl_ext.integrations.mmdet` (the transfer configs do, through ``custom_imports``).
 """
 
 import fnmatch

@@ -101,7 +101,7 @@ def set_pretrained(cfg: Config, pretrain: str) -> List[str]:
         raise FileNotFoundError(f'pre-trained checkpoint not found: {pretrain}')
     if not targets:
         raise ValueError(
-            f"{cfg.filename}: no init_cfg=dict(type='CheckedPretrained', checkpoint='') placeholder to point at "
+            f"{cfg.filename}: no init_cfg=dict(type='Pretrained', checkpoint='') placeholder to point at "
             f'{pretrain} '
             '(set model.backbone.init_cfg yourself with --cfg-options).'
         )

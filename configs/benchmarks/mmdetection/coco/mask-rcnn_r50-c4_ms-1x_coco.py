@@ -28,7 +28,7 @@ model = dict(
         norm_cfg=norm_cfg,
         norm_eval=False,
         style='pytorch',
-        init_cfg=dict(type='CheckedPretrained', checkpoint='', prefix='backbone.'),
+        init_cfg=dict(type='Pretrained', checkpoint='', prefix='backbone.'),
     ),
     roi_head=dict(
         shared_head=dict(
@@ -36,7 +36,7 @@ model = dict(
             norm_cfg=norm_cfg,
             norm_eval=False,
             style='pytorch',
-            init_cfg=dict(type='CheckedPretrained', checkpoint='', prefix='backbone.', allow_missing=['norm.*']),
+            init_cfg=dict(type='Pretrained', checkpoint='', prefix='backbone.', allow_missing=['norm.*']),
         )
     ),
 )

@@ -15,7 +15,7 @@ model = dict(
         frozen_stages=-1,
         norm_cfg=norm_cfg,
         norm_eval=False,
-        init_cfg=dict(type='CheckedPretrained', checkpoint='', prefix='backbone.'),
+        init_cfg=dict(type='Pretrained', checkpoint='', prefix='backbone.'),
     ),
     neck=dict(norm_cfg=norm_cfg),
     roi_head=dict(

@@ -26,7 +26,7 @@ model = dict(
         out_indices=(11,),
         with_cls_token=True,
         cls_pos_embed=False,
-        init_cfg=dict(type='CheckedPretrained', checkpoint='', prefix='backbone.'),
+        init_cfg=dict(type='Pretrained', checkpoint='', prefix='backbone.'),
     ),
     neck=dict(
         _delete_=True,
