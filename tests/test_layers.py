@@ -29,13 +29,13 @@ ALLOWED = {
 }
 
 
-def _layer_of(path: pathlib.Path) -> str:
-    return path.relative_to(PACKAGE).parts[0].removesuffix('.py')
+def _layer_of(path: pathlib.Path, package: pathlib.Path) -> str:
+    return path.relative_to(package).parts[0].removesuffix('.py')
 
 
-def _imported_layers(path: pathlib.Path):
+def _imported_layers(path: pathlib.Path, package: pathlib.Path):
     """``(line, layer)`` of every mmssl_ext import in the file, at any depth (lazy imports included)."""
-    module_parts = list(path.relative_to(ROOT).with_suffix('').parts)
+    module_parts = list(path.relative_to(package.parent).with_suffix('').parts)
     if module_parts[-1] == '__init__':
         module_parts = module_parts[:-1]
     package_parts = module_parts if path.name == '__init__.py' else module_parts[:-1]
@@ -55,14 +55,14 @@ def _imported_layers(path: pathlib.Path):
                 yield node.lineno, parts[1]
 
 
-def _violations():
+def _violations(package: pathlib.Path = PACKAGE):
     found = []
-    for path in sorted(PACKAGE.rglob('*.py')):
-        if path.parent == PACKAGE and path.name == '__init__.py':
+    for path in sorted(package.rglob('*.py')):
+        if path.parent == package and path.name == '__init__.py':
             continue
-        own = _layer_of(path)
-        rel = path.relative_to(ROOT).as_posix()
-        for line, layer in _imported_layers(path):
+        own = _layer_of(path, package)
+        rel = path.relative_to(package.parent).as_posix()
+        for line, layer in _imported_layers(path, package):
             if layer in RANK and RANK[layer] > RANK[own] and (rel, layer) not in ALLOWED:
                 found.append(f'{rel}:{line} imports mmssl_ext.{layer} (layer {own} is below it)')
     return found
@@ -77,17 +77,15 @@ def test_every_subpackage_is_a_layer():
     assert names - {'__init__'} <= set(LAYERS), names - set(LAYERS)
 
 
-def test_the_check_sees_an_upward_import(tmp_path, monkeypatch):
-    bad = PACKAGE / 'datasets' / '_layer_probe.py'
-    assert not bad.exists()
+def test_the_check_sees_an_upward_import(tmp_path):
+    # a probe package of its own (the real one is read by other workers at the same time)
+    bad = tmp_path / 'mmssl_ext' / 'datasets' / '_layer_probe.py'
+    bad.parent.mkdir(parents=True)
     bad.write_text('from mmssl_ext.engine import SSLRunner\n\n\ndef f():\n    from ..models import losses\n')
-    try:
-        assert _violations() == [
-            'mmssl_ext/datasets/_layer_probe.py:1 imports mmssl_ext.engine (layer datasets is below it)',
-            'mmssl_ext/datasets/_layer_probe.py:5 imports mmssl_ext.models (layer datasets is below it)',
-        ]
-    finally:
-        bad.unlink()
+    assert _violations(tmp_path / 'mmssl_ext') == [
+        'mmssl_ext/datasets/_layer_probe.py:1 imports mmssl_ext.engine (layer datasets is below it)',
+        'mmssl_ext/datasets/_layer_probe.py:5 imports mmssl_ext.models (layer datasets is below it)',
+    ]
 
 
 @pytest.mark.parametrize('layer', [name for name in LAYERS if name != 'integrations'] + ['integrations.mmdet'])
