@@ -4,11 +4,16 @@
 # L = L_byol + 1.0 * L_aug.
 _base_ = ['../byol/byol_resnet18_1xb256-lars-coslr-1000e_cifar10.py']
 model = dict(
-    type='BYOLFeatAug',
-    feat_aug=dict(
-        augmenters=[dict(type='FeatureDropout', p=0.2, on=('target',))],
-        loss_weight=1.0,
-        detach_input=True,
-        detach_output=False,
+    type='BYOL',
+    head=dict(
+        _delete_=True,
+        type='FeatAugHead',
+        head={{_base_.model.head}},
+        feat_aug=dict(
+            augmenters=[dict(type='FeatureDropout', p=0.2, on=('target',))],
+            loss_weight=1.0,
+            detach_input=True,
+            detach_output=False,
+        ),
     ),
 )

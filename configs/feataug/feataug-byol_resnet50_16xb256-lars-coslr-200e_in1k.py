@@ -9,11 +9,16 @@ _base_ = [
 ]
 train_dataloader = dict(batch_size=256)
 model = dict(
-    type='BYOLFeatAug',
-    feat_aug=dict(
-        augmenters=[dict(type='FeatureDropout', p=0.2, on=('target',))],
-        loss_weight=1.0,
-        detach_input=True,
-        detach_output=False,
+    type='BYOL',
+    head=dict(
+        _delete_=True,
+        type='FeatAugHead',
+        head={{_base_.model.head}},
+        feat_aug=dict(
+            augmenters=[dict(type='FeatureDropout', p=0.2, on=('target',))],
+            loss_weight=1.0,
+            detach_input=True,
+            detach_output=False,
+        ),
     ),
 )

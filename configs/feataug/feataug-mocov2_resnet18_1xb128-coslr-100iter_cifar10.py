@@ -5,15 +5,20 @@
 _base_ = ['../mocov2/mocov2_resnet18_1xb128-coslr-100iter_cifar10.py']
 
 model = dict(
-    type='MoCoV2FeatAug',
-    keep_base_loss=True,
-    feat_aug=dict(
-        augmenters=[
-            dict(type='PositiveExtrapolation', alpha=2.0),
-            dict(type='NegativeInterpolation', alpha=1.6),
-        ],
-        loss_weight=1.0,
-        detach_input=False,
-        detach_output=False,
+    type='MoCoV2',
+    loss=dict(
+        _delete_=True,
+        type='FeatAugLoss',
+        base={{_base_.model.loss}},
+        keep_base_loss=True,
+        feat_aug=dict(
+            augmenters=[
+                dict(type='PositiveExtrapolation', alpha=2.0),
+                dict(type='NegativeInterpolation', alpha=1.6),
+            ],
+            loss_weight=1.0,
+            detach_input=False,
+            detach_output=False,
+        ),
     ),
 )

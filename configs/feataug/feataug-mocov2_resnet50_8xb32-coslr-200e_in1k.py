@@ -8,15 +8,20 @@ _base_ = [
     '../_base_/default_runtime.py',
 ]
 model = dict(
-    type='MoCoV2FeatAug',
-    keep_base_loss=True,
-    feat_aug=dict(
-        augmenters=[
-            dict(type='PositiveExtrapolation', alpha=2.0),
-            dict(type='NegativeInterpolation', alpha=1.6),
-        ],
-        loss_weight=1.0,
-        detach_input=False,
-        detach_output=False,
+    type='MoCoV2',
+    loss=dict(
+        _delete_=True,
+        type='FeatAugLoss',
+        base={{_base_.model.loss}},
+        keep_base_loss=True,
+        feat_aug=dict(
+            augmenters=[
+                dict(type='PositiveExtrapolation', alpha=2.0),
+                dict(type='NegativeInterpolation', alpha=1.6),
+            ],
+            loss_weight=1.0,
+            detach_input=False,
+            detach_output=False,
+        ),
     ),
 )

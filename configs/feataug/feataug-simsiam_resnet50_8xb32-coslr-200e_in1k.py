@@ -8,12 +8,17 @@ _base_ = [
     '../_base_/default_runtime.py',
 ]
 model = dict(
-    type='SimSiamFeatAug',
-    feat_aug=dict(
-        augmenters=[dict(type='FeatureDropout', p=0.2, on=('target',))],
-        loss_weight=1.0,
-        detach_input=True,
-        detach_output=False,
+    type='SimSiam',
+    head=dict(
+        _delete_=True,
+        type='FeatAugHead',
+        head={{_base_.model.head}},
+        feat_aug=dict(
+            augmenters=[dict(type='FeatureDropout', p=0.2, on=('target',))],
+            loss_weight=1.0,
+            detach_input=True,
+            detach_output=False,
+        ),
     ),
 )
 lr = 0.05

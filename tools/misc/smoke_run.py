@@ -22,8 +22,8 @@ from mmengine.runner import Runner
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 from mmssl_ext.engine import build_runner  # noqa: E402
+from mmssl_ext.testing.smoke import make_smoke_config  # noqa: E402
 from mmssl_ext.utils import register_all_modules  # noqa: E402
-from mmssl_ext.utils.smoke import make_smoke_config  # noqa: E402
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:

@@ -7,6 +7,6 @@ model = dict(
     num_weak=1,
     num_strong=1,
     group_views=True,
-    loss=dict(type='InfoNCELoss', temperature=0.2, in_batch_negatives=True, gather_distributed=True),
+    loss=dict(type='QueueInfoNCELoss', temperature=0.2, in_batch_negatives=True, gather_distributed=True),
     ddm_loss=dict(type='DDMLoss', temperature=0.2, pairs='all', loss_weight=1.0),
 )

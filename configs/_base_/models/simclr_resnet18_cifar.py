@@ -4,12 +4,12 @@
 # bias), not solo-learn's (Linear with bias, ReLU, Linear with bias, no BatchNorm). DCL, DCLW and the curated
 # SimCLR configs inherit it.
 # ContrastiveSimCLR = mmpretrain's SimCLR (one backbone pass over both views, NonLinearNeck) with the
-# NT-Xent of InfoNCELoss, whose negatives of every rank are gathered with gradients.
+# NT-Xent of NTXentLoss, whose negatives of every rank are gathered with gradients.
 model = dict(
     type='ContrastiveSimCLR',
     backbone=dict(type='ResNet_CIFAR', depth=18, norm_cfg=dict(type='BN'), zero_init_residual=False),
     neck=dict(
         type='NonLinearNeck', in_channels=512, hid_channels=2048, out_channels=256, num_layers=2, with_avg_pool=True
     ),
-    loss=dict(type='InfoNCELoss', temperature=0.2, gather_distributed=True),
+    loss=dict(type='NTXentLoss', temperature=0.2, gather_distributed=True),
 )

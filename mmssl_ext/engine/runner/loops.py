@@ -18,7 +18,7 @@ What MMEngine's loops guarantee on resume, and what these add:
 
 With :class:`~mmssl_ext.engine.hooks.RNGStateHook` (checkpointed generators), a run killed and resumed on the
 CPU with deterministic kernels ends with the weights, optimizer state, queues and logged losses of the
-uninterrupted run (``tests/test_resume_equality.py``). Not covered: ``persistent_workers=True`` with
+uninterrupted run (``tests/tools/test_train_resume_equality.py``). Not covered: ``persistent_workers=True`` with
 ``num_workers > 0`` resumed in a later epoch than the first (the workers' generators live in the worker
 processes and cannot be checkpointed; MMEngine seeds them once per iterator).
 """

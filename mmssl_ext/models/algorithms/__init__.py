@@ -8,6 +8,7 @@ from .contrastive_simclr import ContrastiveSimCLR
 from .curated_simclr import CuratedSimCLR
 from .dcl import DCL
 from .mochi import MoCHi, current_epoch
+from .mochi_mixer import MoCHiMixer
 from .mocov2 import MoCoV2
 from .mocov2_feataug import MoCoV2FeatAug, build_feature_augmentation
 from .simsiam_feataug import SimSiamFeatAug
@@ -24,6 +25,7 @@ __all__ = [
     'MoCoV2',
     'CLSA',
     'MoCHi',
+    'MoCHiMixer',
     'MoCoV2FeatAug',
     'BYOLFeatAug',
     'SimSiamFeatAug',

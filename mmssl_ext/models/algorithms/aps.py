@@ -11,6 +11,8 @@ from mmpretrain.structures import DataSample
 
 from mmssl_ext.registry import MODELS
 
+from .base import OwnStepMixin
+
 __all__ = ['APS', 'token_chunks']
 
 IDX_KEYS = ('idx_view1', 'idx_view2')
@@ -41,7 +43,7 @@ def token_chunks(data_samples: Optional[Sequence[DataSample]], key: str) -> Opti
 
 
 @MODELS.register_module()
-class APS(BaseSelfSupervisor):
+class APS(OwnStepMixin, BaseSelfSupervisor):
     """Asymmetric Patch Sampling, Shen et al., "Asymmetric Patch Sampling for Contrastive Learning" (arXiv:2306.02854).
 
     One shared encoder (no momentum encoder: MoCo v3 with m = 0, as the official ``momentum=False``): for chunk
@@ -179,15 +181,3 @@ class APS(BaseSelfSupervisor):
         out = {key: torch.stack(values).mean() for key, values in logs.items()}
         out['steps'] = torch.tensor(float(max(num, 1)))
         return out
-
-    def train_step(self, data: Union[dict, tuple, list], optim_wrapper: OptimWrapper) -> Dict[str, torch.Tensor]:
-        """``nsampling`` optimiser steps on one loaded batch (one without token ids).
-
-        Args:
-            data (dict | tuple | list): A batch from the dataloader.
-            optim_wrapper (OptimWrapper): The optimiser wrapper.
-
-        Returns:
-            dict: Log variables.
-        """
-        return self.multi_step_train(self, data, optim_wrapper)

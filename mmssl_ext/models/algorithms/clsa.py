@@ -37,7 +37,7 @@ class CLSA(MoCoV2):
         num_weak (int): Weak query views ``Lw``. Defaults to 1.
         num_strong (int): Strong query views ``Ls``. Defaults to 1.
         loss (dict, optional): Contrastive loss, queue form. Defaults to
-            ``dict(type='InfoNCELoss', temperature=0.2, in_batch_negatives=True, gather_distributed=True)``.
+            ``dict(type='QueueInfoNCELoss', temperature=0.2, in_batch_negatives=True, gather_distributed=True)``.
         ddm_loss (dict, optional): DDM loss; its ``loss_weight`` is ``alpha``. Defaults to
             ``dict(type='DDMLoss', temperature=0.2, pairs='all', loss_weight=1.0)``.
         group_views (bool): Batch query views of equal size through the backbone. Defaults to True.
@@ -60,7 +60,7 @@ class CLSA(MoCoV2):
         if num_strong < 0:
             raise ValueError(f'`num_strong` must be >= 0, got {num_strong}.')
         if loss is None:
-            loss = dict(type='InfoNCELoss', temperature=0.2, in_batch_negatives=True, gather_distributed=True)
+            loss = dict(type='QueueInfoNCELoss', temperature=0.2, in_batch_negatives=True, gather_distributed=True)
         super().__init__(backbone=backbone, neck=neck, loss=loss, **kwargs)
         ddm_loss = ddm_loss if ddm_loss is not None else dict(type='DDMLoss', temperature=0.2, loss_weight=1.0)
         self.ddm_module = MODELS.build(ddm_loss)
@@ -125,7 +125,7 @@ class CLSA(MoCoV2):
         Returns:
             dict[str, torch.Tensor]: ``loss_contrast`` and ``loss_ddm``.
         """
-        self._check_views(inputs, 1 + self.num_weak + self.num_strong)
+        self.check_views(inputs, 1 + self.num_weak + self.num_strong)
         key = self.encode_key(inputs[0])
         queries = self.encode_queries(list(inputs[1:]))
         dim = key.shape[1]

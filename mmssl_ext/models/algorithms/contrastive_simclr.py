@@ -11,21 +11,23 @@ from mmpretrain.structures import DataSample
 
 from mmssl_ext.registry import MODELS
 
+from .base import ContrastiveObjectiveMixin
+
 __all__ = ['ContrastiveSimCLR']
 
 
 @MODELS.register_module()
-class ContrastiveSimCLR(BaseSelfSupervisor):
+class ContrastiveSimCLR(ContrastiveObjectiveMixin, BaseSelfSupervisor):
     """A Simple Framework for Contrastive Learning of Visual Representations (SimCLR), arXiv:2002.05709.
 
     Every view of the batch goes through ``backbone`` and ``neck`` in **one** pass (batch-norm statistics
     over all ``V * B`` images, as in SimCLR and SupContrast); the L2-normalised embeddings, shaped
     ``[B, V, D]``, go to ``loss``: any loss of :mod:`mmssl_ext.models.losses` with that input
-    (``InfoNCELoss`` is NT-Xent, ``DCLLoss`` DCL / DCLW, ``SupConLoss`` SupCon). With
+    (``NTXentLoss`` NT-Xent, ``DCLLoss`` DCL / DCLW, ``SupConLoss`` SupCon). With
     ``gather_distributed=True`` in the loss, the negatives of every rank are gathered **with**
     gradients (mmpretrain's ``SimCLR`` does not all-reduce the gradient of its gathered features).
 
-    With ``loss=dict(type='InfoNCELoss', temperature=t)`` the loss equals mmpretrain's ``SimCLR`` with
+    With ``loss=dict(type='NTXentLoss', temperature=t)`` the loss equals mmpretrain's ``SimCLR`` with
     ``ContrastiveHead(temperature=t)`` on the same weights and inputs (test).
 
     Args:
@@ -34,14 +36,14 @@ class ContrastiveSimCLR(BaseSelfSupervisor):
         head (dict, optional): Not used: an mmpretrain ``ContrastiveHead`` raises a ``ValueError`` that
             points to ``loss`` (its temperature would otherwise be silently ignored). Defaults to None.
         loss (dict | nn.Module): Contrastive loss config or built loss module. Defaults to
-            ``dict(type='InfoNCELoss', temperature=0.1, gather_distributed=True)``.
+            ``dict(type='NTXentLoss', temperature=0.1, gather_distributed=True)``.
         num_views (int): Views per sample the train pipeline must produce. Defaults to 2.
         pretrained (str, optional): Pre-trained checkpoint. Defaults to None.
         data_preprocessor (dict, optional): Data preprocessor config. Defaults to None.
         init_cfg (dict | list[dict], optional): Initialisation config. Defaults to None.
     """
 
-    default_loss: dict = dict(type='InfoNCELoss', temperature=0.1, gather_distributed=True)
+    default_loss: dict = dict(type='NTXentLoss', temperature=0.1, gather_distributed=True)
 
     def __init__(
         self,
@@ -54,11 +56,6 @@ class ContrastiveSimCLR(BaseSelfSupervisor):
         data_preprocessor: Optional[dict] = None,
         init_cfg: Optional[Union[List[dict], dict]] = None,
     ) -> None:
-        if head is not None:
-            raise ValueError(
-                f"{type(self).__name__} takes its loss from `loss` (e.g. dict(type='InfoNCELoss', temperature=0.2)), "
-                f'not from `head`; got head={head!r}. Move the temperature to `loss` and set head=None.'
-            )
         if neck is None:
             raise ValueError(f'{type(self).__name__} needs a projection head: set `neck` (e.g. NonLinearNeck).')
         if num_views < 2:
@@ -72,8 +69,7 @@ class ContrastiveSimCLR(BaseSelfSupervisor):
             init_cfg=init_cfg,
         )
         self.num_views = num_views
-        loss = loss if loss is not None else dict(self.default_loss)
-        self.loss_module = loss if isinstance(loss, nn.Module) else MODELS.build(loss)
+        self.loss_module = self.build_objective(head, loss, self.default_loss)
 
     def project(self, images: torch.Tensor) -> torch.Tensor:
         """``[N, D]`` L2-normalised projections of an image batch (backbone, neck, normalise).
@@ -95,24 +91,10 @@ class ContrastiveSimCLR(BaseSelfSupervisor):
         Returns:
             torch.Tensor: ``[B, V, D]`` L2-normalised embeddings.
         """
-        self._check_views(inputs)
+        self.check_views(inputs, self.num_views, same_shape=True)
         batch = inputs[0].shape[0]
         z = self.project(torch.cat(list(inputs), dim=0))
         return z.view(len(inputs), batch, -1).transpose(0, 1)
-
-    def _check_views(self, inputs: List[torch.Tensor]) -> None:
-        """Raise a ``ValueError`` unless ``inputs`` holds ``num_views`` equally shaped view batches."""
-        if not isinstance(inputs, (list, tuple)) or len(inputs) != self.num_views:
-            got = len(inputs) if isinstance(inputs, (list, tuple)) else type(inputs).__name__
-            raise ValueError(
-                f'{type(self).__name__} expects {self.num_views} views per sample '
-                f'(MultiView(num_views={self.num_views}) in the train pipeline), got {got}.'
-            )
-        shapes = {tuple(x.shape) for x in inputs}
-        if len(shapes) != 1:
-            raise ValueError(
-                f'{type(self).__name__} needs views of one shape (one backbone pass), got {sorted(shapes)}.'
-            )
 
     def loss(self, inputs: List[torch.Tensor], data_samples: List[DataSample], **kwargs) -> Dict[str, torch.Tensor]:
         """Contrastive loss of the ``V`` views.

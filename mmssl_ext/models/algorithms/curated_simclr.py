@@ -17,15 +17,16 @@ from mmssl_ext.registry import MODELS
 from mmssl_ext.utils.progress import training_position
 
 from ..curation import BatchCurator
-from ..losses import DCLLoss, InfoNCELoss, flatten_views
+from ..losses import flatten_views
 from ..utils import all_gather_no_grad, preserve_bn_stats
+from .base import OwnStepMixin
 from .contrastive_simclr import ContrastiveSimCLR
 
 __all__ = ['CuratedSimCLR']
 
 
 @MODELS.register_module()
-class CuratedSimCLR(ContrastiveSimCLR):
+class CuratedSimCLR(OwnStepMixin, ContrastiveSimCLR):
     """Batch curation for SimCLR, after Welle et al., arXiv:2108.08643 (policies: :class:`BatchCurator`).
 
     One train step:
@@ -36,7 +37,7 @@ class CuratedSimCLR(ContrastiveSimCLR):
     3. the pair scores (the training pass's own embeddings, detached, or an EMA encoder's) are
        all-gathered; the pair filter and the Frechet gate decide on the **global** batch and rank 0's
        decision is broadcast, so every rank keeps the same pairs and skips the same steps;
-    4. the loss (``InfoNCELoss`` or ``DCLLoss``) runs on the kept pairs only: dropped pairs are neither
+    4. the loss (``NTXentLoss`` or ``DCLLoss``) runs on the kept pairs only: dropped pairs are neither
        anchors nor negatives and get exactly zero gradient; likely false negatives leave the
        denominators of their anchors;
     5. a gated step returns a loss that is zero through the graph, and the model's own training step
@@ -76,9 +77,9 @@ class CuratedSimCLR(ContrastiveSimCLR):
         super().__init__(backbone=backbone, neck=neck, **kwargs)
         if self.num_views != 2:
             raise ValueError(f'CuratedSimCLR scores positive pairs of 2 views, got num_views={self.num_views}.')
-        if not isinstance(self.loss_module, (InfoNCELoss, DCLLoss)):
+        if not getattr(self.loss_module, 'supports_selection', False):
             raise ValueError(
-                'CuratedSimCLR needs a loss that takes `keep` / `exclude` (InfoNCELoss or DCLLoss), '
+                'CuratedSimCLR needs a loss that takes `keep` / `exclude` (NTXentLoss or DCLLoss), '
                 f'got {type(self.loss_module).__name__}.'
             )
         if score_with not in ('online', 'ema'):
@@ -153,18 +154,6 @@ class CuratedSimCLR(ContrastiveSimCLR):
             self._warned_skip = True
             print_log(f'CuratedSimCLR: {message}', logger='current', level=logging.WARNING)
 
-    def train_step(self, data: Union[dict, tuple, list], optim_wrapper: OptimWrapper) -> Dict[str, torch.Tensor]:
-        """One process: the step of :meth:`multi_step_train` with ``self`` as the model.
-
-        Args:
-            data (dict | tuple | list): A batch from the dataloader.
-            optim_wrapper (OptimWrapper): The optimiser wrapper.
-
-        Returns:
-            dict: Log variables.
-        """
-        return self.multi_step_train(self, data, optim_wrapper)
-
     def multi_step_train(
         self, model: nn.Module, data: Union[dict, tuple, list], optim_wrapper: OptimWrapper
     ) -> Dict[str, torch.Tensor]:
@@ -209,7 +198,7 @@ class CuratedSimCLR(ContrastiveSimCLR):
         Returns:
             dict[str, torch.Tensor]: ``loss`` and the curation statistics.
         """
-        self._check_views(inputs)
+        self.check_views(inputs, self.num_views, same_shape=True)
         curator = self.curator
         active = curator.is_active(*training_position())
         if self.score_with == 'ema':

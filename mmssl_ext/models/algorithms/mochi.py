@@ -1,10 +1,9 @@
 # Copyright (c) mmssl_ext contributors. All rights reserved.
 """MoCHi: MoCo v2 with per-query synthetic hard negatives."""
 
-from typing import Dict, List, Optional
+from typing import Optional
 
 import torch
-from mmpretrain.structures import DataSample
 
 from mmssl_ext.registry import MODELS
 from mmssl_ext.utils.progress import training_position
@@ -23,8 +22,9 @@ def current_epoch() -> Optional[int]:
 class MoCHi(MoCoV2):
     """Hard Negative Mixing for Contrastive Learning (MoCHi), Kalantidis et al., arXiv:2010.01028.
 
-    MoCo v2 where each query also meets ``s + s'`` synthetic negatives built by :class:`MoCHiMixer` from
-    its ``N`` hardest queue entries (and, for ``s'``, from itself). The synthetic points are per query,
+    MoCo v2's step (inherited unchanged) where each query also meets ``s + s'`` synthetic negatives built by
+    :class:`MoCHiMixer` from its ``N`` hardest queue entries (and, for ``s'``, from itself): this class only
+    overrides :meth:`MoCoV2.extra_negatives`. The synthetic points are per query,
     detached and discarded after the step: they never enter the queue. Mixing starts at the mixer's
     ``start_epoch`` / ``start_iter``, compared with :func:`~mmssl_ext.utils.training_position` (0-based);
     outside a runner mixing is on.
@@ -47,23 +47,15 @@ class MoCHi(MoCoV2):
                 'negatives are drawn from the queue.'
             )
 
-    def loss(self, inputs: List[torch.Tensor], data_samples: List[DataSample], **kwargs) -> Dict[str, torch.Tensor]:
-        """MoCHi step: MoCo v2 logits plus per-query mixed negatives; only real keys are enqueued.
+    def extra_negatives(self, query: torch.Tensor, negatives: torch.Tensor) -> Optional[torch.Tensor]:
+        """The mixer's synthetic hard negatives of each query (``[B, 0, D]`` before its start).
 
         Args:
-            inputs (list[torch.Tensor]): ``[query view, key view]`` batches.
-            data_samples (list[DataSample]): Unused.
-            **kwargs: Unused.
+            query (torch.Tensor): ``[B, D]`` normalised queries.
+            negatives (torch.Tensor): ``[K, D]`` queue snapshot.
 
         Returns:
-            dict[str, torch.Tensor]: ``loss``.
+            torch.Tensor: ``[B, s + s', D]`` detached unit-norm negatives.
         """
-        self._check_views(inputs, 2)
-        query = self.encode_query(inputs[0])
-        key = self.encode_key(inputs[1])
-        negatives = self.negatives()
         epoch, iteration = training_position()
-        synthetic = self.mixer(query, negatives, epoch=epoch, iteration=iteration)
-        loss = self.loss_module(torch.stack([query, key], dim=1), queue=negatives, extra_negatives=synthetic)
-        self.enqueue(key)
-        return dict(loss=loss)
+        return self.mixer(query, negatives, epoch=epoch, iteration=iteration)

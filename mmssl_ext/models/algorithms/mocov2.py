@@ -13,17 +13,18 @@ from mmpretrain.structures import DataSample
 from mmssl_ext.registry import MODELS
 
 from ..utils import HostStepsEMA, all_gather_no_grad
+from .base import ContrastiveObjectiveMixin
 
 __all__ = ['MoCoV2']
 
 
 @MODELS.register_module()
-class MoCoV2(BaseSelfSupervisor):
+class MoCoV2(ContrastiveObjectiveMixin, BaseSelfSupervisor):
     """Improved Baselines with Momentum Contrastive Learning (MoCo v2), Chen et al., arXiv:2003.04297.
 
     mmpretrain's :class:`MoCo` (same buffers, key encoder and random draws, equal losses; built on its base
-    :class:`BaseSelfSupervisor` so that no key encoder is built twice) with the loss taken from :class:`InfoNCELoss`
-    and a queue that:
+    :class:`BaseSelfSupervisor` so that no key encoder is built twice) with the loss taken from
+    :class:`QueueInfoNCELoss` and a queue that:
 
     * is a pair of registered buffers (``queue`` ``[feat_dim, queue_len]``, mmpretrain's layout, and
       ``queue_ptr``), so it is saved in and restored from checkpoints;
@@ -34,15 +35,17 @@ class MoCoV2(BaseSelfSupervisor):
     The key encoder is an :class:`ExponentialMovingAverage` of ``Sequential(backbone, neck)`` updated
     before the keys are computed; ``momentum`` follows MMEngine's convention (0.001 here is the paper's
     0.999). Subclasses reuse :meth:`encode_query`, :meth:`encode_key`, :meth:`negatives` and
-    :meth:`enqueue`.
+    :meth:`enqueue`; a subclass that only adds per-query negatives (MoCHi) overrides :meth:`extra_negatives`
+    and keeps this step. A loss may return a scalar or a dict of named terms (feature augmentation's
+    ``loss_base`` / ``loss_aug``); MMEngine logs each term and sums them.
 
     Args:
         backbone (dict): Backbone config.
         neck (dict): Neck config (``MoCoV2Neck``).
         head (dict, optional): Not used: an mmpretrain-style ``ContrastiveHead`` raises a ``ValueError``
             that points to ``loss`` (its temperature would otherwise be silently ignored). Defaults to None.
-        loss (dict): Contrastive loss config, queue form. Defaults to
-            ``dict(type='InfoNCELoss', temperature=0.2)``.
+        loss (dict | nn.Module): Contrastive loss config or built module, queue form. Defaults to
+            ``dict(type='QueueInfoNCELoss', temperature=0.2)``.
         queue_len (int): Number of negative keys ``K``. Defaults to 65536.
         feat_dim (int): Embedding dimension. Defaults to 128.
         momentum (float): EMA momentum of the key encoder, MMEngine convention. Defaults to 0.001.
@@ -54,19 +57,21 @@ class MoCoV2(BaseSelfSupervisor):
             iterations), over a short one they can be a third of it and pull every projection towards one
             direction (docs/benchmarks.md, budget benchmark). Defaults to False (the official behaviour).
         symmetric (bool): Also contrast the second view's query with the first view's key and average the
-            two losses (solo-learn's MoCo v2+, MoCo v3); both keys enter the queue. The subclasses' own
-            steps ignore it. Defaults to False (the paper's one-directional loss).
+            two losses (solo-learn's MoCo v2+, MoCo v3); both keys enter the queue. CLSA's own step ignores
+            it. Defaults to False (the paper's one-directional loss).
         pretrained (str, optional): Pre-trained checkpoint. Defaults to None.
         data_preprocessor (dict, optional): Data preprocessor config. Defaults to None.
         init_cfg (dict | list[dict], optional): Initialisation config. Defaults to None.
     """
+
+    default_loss: dict = dict(type='QueueInfoNCELoss', temperature=0.2)
 
     def __init__(
         self,
         backbone: dict,
         neck: dict,
         head: Optional[dict] = None,
-        loss: Optional[dict] = None,
+        loss: Optional[Union[dict, nn.Module]] = None,
         queue_len: int = 65536,
         feat_dim: int = 128,
         momentum: float = 0.001,
@@ -78,10 +83,7 @@ class MoCoV2(BaseSelfSupervisor):
         init_cfg: Optional[Union[List[dict], dict]] = None,
     ) -> None:
         if head is not None:
-            raise ValueError(
-                f"{type(self).__name__} takes its loss from `loss` (e.g. dict(type='InfoNCELoss', temperature=0.2)), "
-                f'not from `head`; got head={head!r}. Move the temperature to `loss` and set head=None.'
-            )
+            self.build_objective(head, None, self.default_loss)  # raises: the objective comes from `loss`
         if queue_len < 1:
             raise ValueError(f'`queue_len` must be >= 1, got {queue_len}.')
         if not 0.0 < momentum < 1.0:  # MMEngine's EMA asserts the open interval
@@ -110,8 +112,7 @@ class MoCoV2(BaseSelfSupervisor):
         self._filled_host: Optional[int] = None  # host mirror of ``queue_filled``: no device read per step
         if only_filled_queue:
             self.register_buffer('queue_filled', torch.zeros((), dtype=torch.long))
-        loss = loss if loss is not None else dict(type='InfoNCELoss', temperature=0.2)
-        self.loss_module = loss if isinstance(loss, nn.Module) else MODELS.build(loss)
+        self.loss_module = self.build_objective(None, loss, self.default_loss)
 
     def encode_query(self, img: torch.Tensor) -> torch.Tensor:
         """``[B, feat_dim]`` L2-normalised query embeddings (with gradient)."""
@@ -205,20 +206,39 @@ class MoCoV2(BaseSelfSupervisor):
                 f'model.queue_len to at least {keys} or lower train_dataloader.batch_size.'
             )
 
-    def _check_views(self, inputs: List[torch.Tensor], expected: int) -> None:
-        """Raise a ``ValueError`` unless ``inputs`` holds ``expected`` view batches."""
-        if not isinstance(inputs, (list, tuple)) or len(inputs) != expected:
-            got = len(inputs) if isinstance(inputs, (list, tuple)) else type(inputs).__name__
-            raise ValueError(
-                f'{type(self).__name__} expects {expected} views per sample (MultiView in the train pipeline), '
-                f'got {got}.'
-            )
+    def extra_negatives(self, query: torch.Tensor, negatives: torch.Tensor) -> Optional[torch.Tensor]:
+        """Per-query negatives beyond the queue (none in MoCo v2; MoCHi's synthetic ones).
+
+        Args:
+            query (torch.Tensor): ``[B, feat_dim]`` normalised queries.
+            negatives (torch.Tensor): ``[K, feat_dim]`` queue snapshot.
+
+        Returns:
+            torch.Tensor, optional: ``[B, S, feat_dim]`` negatives, or None.
+        """
+        return None
+
+    def contrast(self, query: torch.Tensor, key: torch.Tensor, negatives: torch.Tensor) -> Dict[str, torch.Tensor]:
+        """The loss terms of one direction: each query against its key, the queue and its extra negatives.
+
+        Args:
+            query (torch.Tensor): ``[B, feat_dim]`` normalised queries.
+            key (torch.Tensor): ``[B, feat_dim]`` normalised keys.
+            negatives (torch.Tensor): ``[K, feat_dim]`` queue snapshot.
+
+        Returns:
+            dict[str, torch.Tensor]: ``loss``, or the named terms of a loss that returns a dict.
+        """
+        extra = self.extra_negatives(query, negatives)
+        kwargs = {} if extra is None else dict(extra_negatives=extra)
+        out = self.loss_module(torch.stack([query, key], dim=1), queue=negatives, **kwargs)
+        return out if isinstance(out, dict) else dict(loss=out)
 
     def loss(self, inputs: List[torch.Tensor], data_samples: List[DataSample], **kwargs) -> Dict[str, torch.Tensor]:
         """MoCo v2 step: InfoNCE of the query view against its key and the queue, then enqueue.
 
         With ``symmetric=True`` each view is a query of the other view's key, against the same queue
-        snapshot; the loss is the mean of the two directions and both key batches are enqueued.
+        snapshot; each loss term is the mean of the two directions and both key batches are enqueued.
 
         Args:
             inputs (list[torch.Tensor]): ``[query view, key view]`` batches.
@@ -226,18 +246,18 @@ class MoCoV2(BaseSelfSupervisor):
             **kwargs: Unused.
 
         Returns:
-            dict[str, torch.Tensor]: ``loss``.
+            dict[str, torch.Tensor]: ``loss`` (or the loss's named terms).
         """
-        self._check_views(inputs, 2)
+        self.check_views(inputs, 2)
         query = self.encode_query(inputs[0])
         key = self.encode_key(inputs[1])
         negatives = self.negatives()
-        loss = self.loss_module(torch.stack([query, key], dim=1), queue=negatives)
+        losses = self.contrast(query, key, negatives)
         if not self.symmetric:
             self.enqueue(key)
-            return dict(loss=loss)
+            return losses
         query_2 = self.encode_query(inputs[1])
         key_2 = self.encode_key(inputs[0], update=False)
-        loss_2 = self.loss_module(torch.stack([query_2, key_2], dim=1), queue=negatives)
+        losses_2 = self.contrast(query_2, key_2, negatives)
         self.enqueue(torch.cat([key, key_2]))
-        return dict(loss=(loss + loss_2) / 2)
+        return {name: (value + losses_2[name]) / 2 for name, value in losses.items()}

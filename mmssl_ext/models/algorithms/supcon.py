@@ -95,6 +95,6 @@ class SupCon(ContrastiveSimCLR):
         Returns:
             dict[str, torch.Tensor]: ``loss``.
         """
-        self._check_views(inputs)
+        self.check_views(inputs, self.num_views, same_shape=True)
         labels = labels_from_samples(data_samples, inputs[0].shape[0], inputs[0].device)
         return dict(loss=self.loss_module(self.embed(inputs), labels=labels))

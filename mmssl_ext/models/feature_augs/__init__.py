@@ -2,7 +2,8 @@
 """Feature-space augmenters (FEATURE_AUGMENTERS) and the :class:`FeatureAugmentation` chain."""
 
 from .base import BaseFeatureAugmenter, FeatureTriplet, sample_beta
-from .feature_augmentation import FeatureAugmentation
+from .feataug_loss import FeatAugLoss
+from .feature_augmentation import FeatureAugmentation, build_feature_augmentation
 from .feature_dropout import FeatureDropout
 from .gaussian_noise import GaussianNoise
 from .intra_batch_mix import IntraBatchMix
@@ -21,4 +22,6 @@ __all__ = [
     'NegativeInterpolation',
     'ResidualMLPGenerator',
     'FeatureAugmentation',
+    'build_feature_augmentation',
+    'FeatAugLoss',
 ]

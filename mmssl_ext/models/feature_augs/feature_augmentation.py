@@ -11,7 +11,7 @@ from mmssl_ext.registry import FEATURE_AUGMENTERS
 
 from .base import FIELDS, BaseFeatureAugmenter, FeatureTriplet, check_triplet
 
-__all__ = ['FeatureAugmentation']
+__all__ = ['FeatureAugmentation', 'build_feature_augmentation']
 
 AugmenterCfg = Union[dict, nn.Module]
 
@@ -109,3 +109,22 @@ class FeatureAugmentation(nn.Module):
     def extra_repr(self) -> str:
         """Settings shown by ``repr``."""
         return f'loss_weight={self.loss_weight}, detach_input={self.detach_input}, detach_output={self.detach_output}'
+
+
+def build_feature_augmentation(cfg: Union[dict, nn.Module]) -> FeatureAugmentation:
+    """Build :class:`FeatureAugmentation` from its keyword config (``augmenters``, ``loss_weight``, ...).
+
+    Args:
+        cfg (dict | nn.Module): The keyword config, or a built :class:`FeatureAugmentation` (returned as is).
+
+    Returns:
+        FeatureAugmentation: The chain.
+    """
+    if isinstance(cfg, FeatureAugmentation):
+        return cfg
+    if not isinstance(cfg, dict) or 'augmenters' not in cfg:
+        raise ValueError(
+            '`feat_aug` must be a dict with `augmenters` (a FEATURE_AUGMENTERS config or a list of them) and '
+            f'optional `loss_weight`, `detach_input`, `detach_output`; got {cfg!r}.'
+        )
+    return FeatureAugmentation(**cfg)

@@ -2,5 +2,6 @@
 """Heads (predictor + loss orchestration) registered in ``mmssl_ext.registry.MODELS``."""
 
 from .aps_head import APSHead
+from .feataug_head import FeatAugHead
 
-__all__ = ['APSHead']
+__all__ = ['APSHead', 'FeatAugHead']

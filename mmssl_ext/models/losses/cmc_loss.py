@@ -12,22 +12,7 @@ from mmssl_ext.registry import MODELS
 
 from .utils import check_features, check_temperature, compute_dtype
 
-__all__ = ['CMCLoss', 'cmc_momentum_update']
-
-
-@torch.no_grad()
-def cmc_momentum_update(banks: torch.Tensor, features: torch.Tensor, indices: torch.Tensor, momentum: float) -> None:
-    """In-place memory update ``bank[y] <- normalize(m * bank[y] + (1 - m) * f)`` for every view.
-
-    Args:
-        banks (torch.Tensor): ``[V, M, D]`` memory banks (a buffer of the algorithm).
-        features (torch.Tensor): ``[B, V, D]`` current features.
-        indices (torch.Tensor): ``[B]`` dataset indices.
-        momentum (float): ``m`` (0.5 in CMC).
-    """
-    for v in range(banks.shape[0]):
-        mixed = momentum * banks[v, indices] + (1 - momentum) * features[:, v].detach().to(banks.dtype)
-        banks[v, indices] = F.normalize(mixed, dim=-1)
+__all__ = ['CMCLoss']
 
 
 @MODELS.register_module()
@@ -45,7 +30,7 @@ class CMCLoss(nn.Module):
       the official code does on its first batch (``mean(exp(s / T)) * M``). Computed in log space (same
       value; ``exp(s / T)`` would overflow float32 at small ``T``).
 
-    Banks are detached (memory); update them with :func:`cmc_momentum_update` after the step.
+    Banks are detached (memory); update them with :func:`mmssl_ext.models.utils.cmc_momentum_update` after the step.
 
     Args:
         temperature (float): ``T``. Defaults to 0.07.

@@ -8,9 +8,7 @@ import torch.nn as nn
 
 from mmssl_ext.registry import MODELS
 
-from .contrast_set import build_contrast_set
-from .contrastive_kernel import contrastive_log_softmax
-from .sample_selection import kept_mean, selection_masks
+from .kernels import ContrastSet, contrastive_loss
 from .utils import check_features, check_temperature
 
 __all__ = ['DCLLoss']
@@ -36,6 +34,9 @@ class DCLLoss(nn.Module):
         chunk_size (int, optional): Anchor rows per block. Defaults to None.
         loss_weight (float): Multiplier of the loss. Defaults to 1.0.
     """
+
+    supports_selection = True
+    """``forward`` takes ``keep`` / ``exclude`` (what :class:`CuratedSimCLR` needs of its loss)."""
 
     def __init__(
         self,
@@ -78,31 +79,29 @@ class DCLLoss(nn.Module):
         check_features(features, min_views=2)
         if self.weight_fn == 'vmf' and features.shape[1] != 2:
             raise ValueError(f'DCLW needs exactly 2 views, got features of shape {tuple(features.shape)}.')
-        cs = build_contrast_set(features, gather_distributed=self.gather_distributed)
-        dropped = row_keep = keep_g = None
-        if keep is not None or exclude is not None:
-            dropped, row_keep, keep_g = selection_masks(cs, keep, exclude, self.gather_distributed)
-        pos_weight = None
-        if self.weight_fn == 'vmf':
-            with torch.no_grad():
-                both = cs.contrast.detach().view(2, cs.global_batch, -1)
-                sims = (both[0] * both[1]).sum(-1)
-                count = cs.global_batch
-                if keep_g is not None:
-                    # the N * softmax weights of the kept samples only
-                    sims = sims.masked_fill(~keep_g, float('-inf'))
-                    count = int(keep_g.sum())
-                weights = 2 - count * torch.softmax(sims / self.sigma, dim=0)
-            pos_weight = weights[cs.anchor_sample]
-        rows = contrastive_log_softmax(
-            cs.anchors,
-            cs.contrast,
-            cs.masks(denominator='negatives', false_negatives=dropped, false_negative_mode='eliminate'),
+        loss = contrastive_loss(
+            features,
             self.temperature,
-            pos_weight=pos_weight,
+            gather_distributed=self.gather_distributed,
+            denominator='negatives',
+            keep=keep,
+            exclude=exclude,
+            pos_weight=self._vmf_weights if self.weight_fn == 'vmf' else None,
             chunk_size=self.chunk_size,
         )
-        loss = kept_mean(rows, row_keep, self.gather_distributed)
         if self.reduction == 'sum':
-            loss = loss * cs.anchor_views
+            loss = loss * features.shape[1]
         return self.loss_weight * loss
+
+    @torch.no_grad()
+    def _vmf_weights(self, cs: ContrastSet, kept: Optional[torch.Tensor]) -> torch.Tensor:
+        """DCLW's ``2 - N softmax(s_i / sigma)`` of the anchors' samples, over the (kept) global batch."""
+        both = cs.contrast.detach().view(2, cs.global_batch, -1)
+        sims = (both[0] * both[1]).sum(-1)
+        count = cs.global_batch
+        if kept is not None:
+            # the N * softmax weights of the kept samples only
+            sims = sims.masked_fill(~kept, float('-inf'))
+            count = int(kept.sum())
+        weights = 2 - count * torch.softmax(sims / self.sigma, dim=0)
+        return weights[cs.anchor_sample]

@@ -9,8 +9,7 @@ import torch.nn as nn
 
 from mmssl_ext.registry import MODELS
 
-from .contrast_set import build_contrast_set
-from .per_positive_kernel import per_positive_log_softmax
+from .kernels import per_positive_loss
 from .utils import check_features, check_labels, check_temperature
 
 __all__ = ['EpsSupInfoNCELoss']
@@ -95,7 +94,6 @@ class EpsSupInfoNCELoss(nn.Module):
             raise ValueError('EpsSupInfoNCELoss takes either `labels` or `mask`, not both.')
         if labels is not None:
             labels = check_labels(labels, features.shape[0])
-        cs = build_contrast_set(features, labels, mask, self.contrast_mode, self.gather_distributed)
         omega: Union[float, torch.Tensor]
         if self.learnable_epsilon:
             omega = torch.exp(-self.epsilon)
@@ -106,15 +104,17 @@ class EpsSupInfoNCELoss(nn.Module):
             'in': ('in_eps', 'pair', 0.0),
             'supcon': ('out', 'shared', 1e-6),
         }[self.form]
-        rows = per_positive_log_softmax(
-            cs.anchors,
-            cs.contrast,
-            cs.masks(),
+        loss = per_positive_loss(
+            features,
             self.temperature,
+            labels=labels,
+            mask=mask,
+            contrast_mode=self.contrast_mode,
+            gather_distributed=self.gather_distributed,
             omega=omega,
             eps=eps,
             form=form,
             denominator=denominator,
             chunk_size=self.chunk_size,
         )
-        return self.loss_weight * self.temperature / self.base_temperature * rows.mean()
+        return self.loss_weight * self.temperature / self.base_temperature * loss

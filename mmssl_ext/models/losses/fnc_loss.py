@@ -8,8 +8,7 @@ import torch.nn as nn
 
 from mmssl_ext.registry import MODELS
 
-from .contrast_set import build_contrast_set
-from .contrastive_kernel import contrastive_log_softmax
+from .kernels import ContrastSet, contrastive_loss
 from .utils import check_features, check_temperature
 
 __all__ = ['FNCLoss', 'detect_false_negatives']
@@ -122,14 +121,22 @@ class FNCLoss(nn.Module):
             torch.Tensor: Scalar loss.
         """
         check_features(features, min_views=2)
-        cs = build_contrast_set(features, gather_distributed=self.gather_distributed)
-        fn = detect_false_negatives(
-            features.detach(), cs.contrast.detach(), cs.offset, cs.global_batch, self.topk, self.threshold
+
+        def detected(cs: ContrastSet) -> torch.Tensor:
+            # detected once per sample, shared by its views (view-major anchor rows)
+            fn = detect_false_negatives(
+                features.detach(), cs.contrast.detach(), cs.offset, cs.global_batch, self.topk, self.threshold
+            )
+            return fn.repeat(cs.anchor_views, 1)
+
+        loss = contrastive_loss(
+            features,
+            self.temperature,
+            gather_distributed=self.gather_distributed,
+            false_negatives=detected,
+            false_negative_mode=self.mode,
+            chunk_size=self.chunk_size,
         )
-        fn_rows = fn.repeat(cs.anchor_views, 1)
-        masks = cs.masks(false_negatives=fn_rows, false_negative_mode=self.mode)
-        rows = contrastive_log_softmax(cs.anchors, cs.contrast, masks, self.temperature, chunk_size=self.chunk_size)
-        loss = rows.mean()
         if self.reduction == 'simclr':
             loss = 2 * loss
         return self.loss_weight * loss

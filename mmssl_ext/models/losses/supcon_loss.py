@@ -8,9 +8,7 @@ import torch.nn as nn
 
 from mmssl_ext.registry import MODELS
 
-from .contrast_set import build_contrast_set
-from .contrastive_kernel import contrastive_log_softmax
-from .per_positive_kernel import per_positive_log_softmax
+from .kernels import contrastive_loss, per_positive_loss
 from .utils import NORM_ATOL, check_features, check_labels, check_temperature
 
 __all__ = ['SupConLoss']
@@ -102,28 +100,29 @@ class SupConLoss(nn.Module):
             raise ValueError('SupConLoss(require_labels=True) got neither `labels` nor `mask`.')
         if labels is not None:
             labels = check_labels(labels, features.shape[0])
-        cs = build_contrast_set(features, labels, mask, self.contrast_mode, self.gather_distributed)
-        masks = cs.masks()
         if self.denominator_mode == 'all':
-            rows = contrastive_log_softmax(
-                cs.anchors,
-                cs.contrast,
-                masks,
+            loss = contrastive_loss(
+                features,
                 self.temperature,
-                mode=self.summation,
+                labels=labels,
+                mask=mask,
+                contrast_mode=self.contrast_mode,
+                gather_distributed=self.gather_distributed,
+                summation=self.summation,
                 chunk_size=self.chunk_size,
                 max_norm=1 + NORM_ATOL,  # checked above
             )
         else:
-            omega = 1.0 if self.denominator_mode == 'one_positive' else 0.0
-            rows = per_positive_log_softmax(
-                cs.anchors,
-                cs.contrast,
-                masks,
+            loss = per_positive_loss(
+                features,
                 self.temperature,
-                omega=omega,
+                labels=labels,
+                mask=mask,
+                contrast_mode=self.contrast_mode,
+                gather_distributed=self.gather_distributed,
+                omega=1.0 if self.denominator_mode == 'one_positive' else 0.0,
                 form=self.summation,
                 chunk_size=self.chunk_size,
             )
         scale = self.temperature / self.base_temperature
-        return self.loss_weight * scale * rows.mean()
+        return self.loss_weight * scale * loss

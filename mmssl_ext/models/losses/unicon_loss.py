@@ -8,17 +8,8 @@ import torch.nn as nn
 
 from mmssl_ext.registry import MODELS
 
-from .contrastive_kernel import contrastive_log_softmax
-from .pair_masks import PairMasks
-from .utils import (
-    check_features,
-    check_labels,
-    check_temperature,
-    flatten_views,
-    gather_batch,
-    gather_labels,
-    local_view_rows,
-)
+from .kernels import contrastive_loss
+from .utils import check_features, check_labels, check_temperature
 
 __all__ = ['UniConLoss']
 
@@ -73,14 +64,13 @@ class UniConLoss(nn.Module):
             raise ValueError(
                 f'`universum` must match `features` {tuple(features.shape)}, got {tuple(universum.shape)}.'
             )
-        batch, views, _ = features.shape
-        labels = check_labels(labels, batch)
-        uni, offset = gather_batch(universum, self.gather_distributed)
-        labels_g = gather_labels(labels, self.gather_distributed)
-        global_batch = uni.shape[0]
-        rows = local_view_rows(batch, views, global_batch, offset, features.device)
-        masks = PairMasks(anchor_keys=labels.repeat(views), contrast_keys=labels_g.repeat(views), self_index=rows)
-        per_row = contrastive_log_softmax(
-            flatten_views(features), flatten_views(uni), masks, self.temperature, chunk_size=self.chunk_size
+        labels = check_labels(labels, features.shape[0])
+        loss = contrastive_loss(
+            features,
+            self.temperature,
+            labels=labels,
+            contrast_with=universum,
+            gather_distributed=self.gather_distributed,
+            chunk_size=self.chunk_size,
         )
-        return self.loss_weight * self.temperature / self.base_temperature * per_row.mean()
+        return self.loss_weight * self.temperature / self.base_temperature * loss

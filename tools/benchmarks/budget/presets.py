@@ -14,8 +14,8 @@ from typing import Any, Dict, Optional
 
 from mmengine.config import Config, ConfigDict
 
+from mmssl_ext.testing.smoke import DATALOADER_KEYS, digits_loader
 from mmssl_ext.utils.config import fp32_without_cuda
-from mmssl_ext.utils.smoke import DATALOADER_KEYS, digits_loader
 
 __all__ = ['BudgetPreset', 'PRESETS', 'apply_preset', 'find_type']
 
