@@ -10,7 +10,10 @@ from .dcl import DCL
 from .mochi import MoCHi, current_epoch
 from .mochi_mixer import MoCHiMixer
 from .mocov2 import MoCoV2
-from .mocov2_feataug import MoCoV2FeatAug, build_feature_augmentation
+from .mocov2_feataug import (
+    MoCoV2FeatAug,
+    build_feature_augmentation,  # noqa: F401  (moved to feature_augs; here one release)
+)
 from .simsiam_feataug import SimSiamFeatAug
 from .supcon import SupCon, labels_from_samples
 
@@ -29,6 +32,5 @@ __all__ = [
     'MoCoV2FeatAug',
     'BYOLFeatAug',
     'SimSiamFeatAug',
-    'build_feature_augmentation',
     'current_epoch',
 ]
