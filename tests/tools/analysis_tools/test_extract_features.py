@@ -1,0 +1,129 @@
+"""tools/analysis_tools/extract_features.py on the embedded digits: rows, names and labels, both formats."""
+
+import csv
+import json
+
+import numpy as np
+import pytest
+
+from tests.helpers import config_path
+
+DEMO = config_path('simclr', 'simclr_resnet18_1xb64-coslr-20e_digits.py')
+
+
+@pytest.fixture(scope='module')
+def direct_features(trained_checkpoint):
+    """Features of the digits test split computed straight from the package, with the trained backbone."""
+    from mmengine.config import Config
+    from mmengine.registry import DefaultScope
+    from mmengine.runner import Runner
+
+    from mmssl_ext.evaluation import extract_backbone_features
+    from mmssl_ext.registry import MODELS
+    from mmssl_ext.utils import register_all_modules
+
+    _, backbone_state = trained_checkpoint
+    register_all_modules(init_default_scope=False)
+    cfg = Config.fromfile(DEMO)
+    with DefaultScope.overwrite_default_scope('mmssl_ext'):
+        model = MODELS.build(dict(cfg.model, data_preprocessor=cfg.data_preprocessor))
+        model.backbone.load_state_dict(backbone_state)
+        loader = Runner.build_dataloader(dict(cfg.knn_query_dataloader, batch_size=64))
+        feats, labels = extract_backbone_features(model, loader)
+    return (
+        feats.numpy(),
+        labels.numpy(),
+        [int(loader.dataset.get_data_info(i)['gt_label']) for i in range(len(loader.dataset))],
+    )
+
+
+def test_npy_rows_names_and_labels_match_the_dataset(trained_checkpoint, direct_features, tmp_path):
+    from tools.analysis_tools.extract_features import main
+
+    ckpt, _ = trained_checkpoint
+    feats, labels, dataset_labels = direct_features
+    out = tmp_path / 'feats.npy'
+    written = main([DEMO, ckpt, '--out', str(out), '--batch-size', '64'])
+    assert written == [str(out), str(tmp_path / 'feats.json')]
+    matrix = np.load(out)
+    assert matrix.dtype == np.float32
+    assert matrix.shape == (len(dataset_labels), 512)  # ResNet-18 width, one row per test image
+    np.testing.assert_allclose(matrix, feats, atol=1e-5)
+    meta = json.loads((tmp_path / 'feats.json').read_text())
+    assert meta['classes'] == [str(i) for i in range(10)]
+    assert [r['index'] for r in meta['rows']] == list(range(len(dataset_labels)))  # digits have no paths
+    assert [r['label'] for r in meta['rows']] == dataset_labels == labels.tolist()
+    # The checkpoint's weights are used: a random backbone gives other features.
+    random_out = tmp_path / 'random.npy'
+    main([DEMO, 'random', '--out', str(random_out), '--batch-size', '64'])
+    assert not np.allclose(np.load(random_out), matrix, atol=1e-3)
+
+
+def test_csv_rows_match_the_npy_output(trained_checkpoint, direct_features, tmp_path):
+    from tools.analysis_tools.extract_features import main
+
+    ckpt, _ = trained_checkpoint
+    feats, _, dataset_labels = direct_features
+    out = tmp_path / 'feats.csv'
+    assert main([DEMO, ckpt, '--out', str(out), '--batch-size', '128']) == [str(out)]
+    with open(out, newline='', encoding='utf-8') as f:
+        rows = list(csv.reader(f))
+    header, body = rows[0], rows[1:]
+    assert header[:3] == ['index', 'label', 'f0'] and len(header) == 2 + 512
+    assert len(body) == len(dataset_labels)
+    assert [int(r[0]) for r in body] == list(range(len(body)))
+    assert [int(r[1]) for r in body] == dataset_labels
+    values = np.array([[float(v) for v in r[2:]] for r in body], dtype=np.float32)
+    np.testing.assert_allclose(values, feats, atol=1e-5)
+
+
+def test_unknown_extension_fails_before_extraction(tmp_path):
+    from tools.analysis_tools.extract_features import main
+
+    with pytest.raises(ValueError, match=r"--out must end in one of \['.npy', '.csv'\], got '.*feats.txt'"):
+        main([DEMO, 'does-not-exist.pth', '--out', str(tmp_path / 'feats.txt')])
+    assert not list(tmp_path.iterdir())
+
+
+def test_subset_rows_keep_their_split_index_and_label():
+    from mmssl_ext.datasets import DigitsDataset
+    from tools.analysis_tools.extract_features import extract_split_features
+
+    split = DigitsDataset(split='test')
+    table = extract_split_features(DEMO, 'random', max_samples=7, batch_size=4, progress=False)
+    assert table.features.shape == (7, 512)
+    expected = [int(i * len(split) / 7) for i in range(7)]  # spread evenly over the split
+    assert table.names == expected and table.name_field == 'index'
+    assert table.labels.tolist() == [split.get_data_info(i)['gt_label'] for i in expected]
+
+
+def test_paths_are_written_when_the_dataset_has_them(tmp_path):
+    from tools.analysis_tools.extract_features import FeatureTable, row_names, write_features
+
+    class PathDataset:
+        def __len__(self):
+            return 2
+
+        def get_data_info(self, i):
+            return {'img_path': f'img/{i}.jpg', 'gt_label': i}
+
+    assert row_names(PathDataset(), [5, 9]) == (['img/0.jpg', 'img/1.jpg'], 'path')
+    table = FeatureTable(np.full((2, 3), 0.5, np.float32), np.array([0, 1]), ['a.jpg', 'b.jpg'], 'path', ['x', 'y'])
+    write_features(table, str(tmp_path / 'p.csv'))
+    assert (tmp_path / 'p.csv').read_text().splitlines() == [
+        'path,label,f0,f1,f2',
+        'a.jpg,0,0.5,0.5,0.5',
+        'b.jpg,1,0.5,0.5,0.5',
+    ]
+    write_features(table, str(tmp_path / 'p.npy'))
+    meta = json.loads((tmp_path / 'p.json').read_text())
+    assert meta == {'classes': ['x', 'y'], 'rows': [{'path': 'a.jpg', 'label': 0}, {'path': 'b.jpg', 'label': 1}]}
+
+
+def test_bad_arguments_name_what_is_expected():
+    from tools.analysis_tools.extract_features import extract_split_features
+
+    with pytest.raises(ValueError, match='max_samples must be >= 1'):
+        extract_split_features(DEMO, 'random', max_samples=0)
+    with pytest.raises(KeyError, match=r"defines none of \['knn_bank_dataloader'\] for split 'train'"):
+        extract_split_features(DEMO, 'random', split='train', cfg_options={'knn_bank_dataloader': None})

@@ -1,0 +1,60 @@
+"""tools/visualization/vis_tsne.py on the embedded digits: a readable PNG of the asked size, clear errors."""
+
+import importlib.util
+
+import numpy as np
+import pytest
+
+from tests.helpers import config_path
+
+DEMO = config_path('simclr', 'simclr_resnet18_1xb64-coslr-20e_digits.py')
+
+
+def test_tsne_png_of_a_trained_checkpoint(trained_checkpoint, tmp_path):
+    import matplotlib.image as mpimg
+
+    from tools.visualization.vis_tsne import main
+
+    ckpt, _ = trained_checkpoint
+    out = tmp_path / 'maps' / 'tsne.png'
+    args = [DEMO, ckpt, '--out', str(out), '--max-samples', '200', '--batch-size', '100', '--dpi', '50']
+    assert main(args) == str(out)
+    image = mpimg.imread(str(out))  # fails on anything but a valid PNG
+    assert image.shape[:2] == (400, 450)  # 9 x 8 inches at 50 dpi
+    assert image.shape[2] in (3, 4)
+    assert image[..., :3].std() > 0.05  # points and legend were drawn, not a blank canvas
+
+
+def test_embed_2d_separates_clusters_and_is_seeded():
+    from tools.visualization.vis_tsne import embed_2d
+
+    rng = np.random.RandomState(0)
+    feats = np.concatenate([rng.randn(30, 8), rng.randn(30, 8) + 20.0]).astype(np.float32)
+    coords = embed_2d(feats, 'tsne', perplexity=10, seed=3)
+    assert coords.shape == (60, 2)
+    gap = np.linalg.norm(coords[:30].mean(0) - coords[30:].mean(0))
+    spread = max(coords[:30].std(0).max(), coords[30:].std(0).max())
+    assert gap > 2 * spread  # the two blobs stay apart in 2-D
+    np.testing.assert_allclose(embed_2d(feats, 'tsne', perplexity=10, seed=3), coords)
+    with pytest.raises(ValueError, match=r'--perplexity must be in \(0, 60\) for 60 samples, got 60'):
+        embed_2d(feats, 'tsne', perplexity=60)
+
+
+def test_umap_without_umap_learn_names_the_package(tmp_path):
+    from tools.visualization.vis_tsne import main
+
+    if importlib.util.find_spec('umap') is not None:
+        pytest.skip('umap-learn is installed')
+    out = tmp_path / 'umap.png'
+    with pytest.raises(ImportError, match='pip install umap-learn'):
+        main([DEMO, 'random', '--out', str(out), '--method', 'umap', '--max-samples', '200'])
+    assert not out.exists()
+
+
+def test_bad_arguments_name_what_is_expected(tmp_path):
+    from tools.visualization.vis_tsne import main
+
+    with pytest.raises(ValueError, match=r"--method must be one of \['tsne', 'umap'\], got 'pca'"):
+        main([DEMO, 'random', '--out', str(tmp_path / 'a.png'), '--method', 'pca'])
+    with pytest.raises(ValueError, match="--out must end in .png, got '.*a.jpg'"):
+        main([DEMO, 'random', '--out', str(tmp_path / 'a.jpg')])
