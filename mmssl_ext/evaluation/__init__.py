@@ -3,6 +3,7 @@
 
 from .functional import (
     build_eval_dataloader,
+    dataset_has_labels,
     extract_backbone_features,
     linear_probe,
     pool_backbone_output,
@@ -16,6 +17,7 @@ __all__ = [
     'weighted_knn_predict',
     'linear_probe',
     'extract_backbone_features',
+    'dataset_has_labels',
     'pool_backbone_output',
     'spread_indices',
     'build_eval_dataloader',

@@ -6,7 +6,7 @@ from typing import Dict, Optional, Union
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
-from mmssl_ext.evaluation import KNNAccuracy, build_eval_dataloader, extract_backbone_features
+from mmssl_ext.evaluation import KNNAccuracy, build_eval_dataloader, dataset_has_labels, extract_backbone_features
 from mmssl_ext.registry import HOOKS
 from mmssl_ext.utils.rng_state import preserved_rng_state
 
@@ -22,7 +22,9 @@ class KNNEvalHook(Hook):
     split). Each rank extracts its sampler's share; features are gathered, votes computed in chunks
     of ``chunk_size`` queries. Results go to the logger, the message hub and the visualizer as
     ``knn/top1`` and ``knn/top5`` (percent). Self-supervised models have no ``predict`` mode, so this
-    hook is how a pre-training run gets a metric (mmselfsup#306).
+    hook is how a pre-training run gets a metric (mmselfsup#306). When the bank or the query set has no labels
+    (pre-training on an unlabelled image folder, ``CustomDataset(with_label=False)``), the hook logs one line and
+    stays off for the run instead of failing: point its loaders at a labelled set to monitor kNN.
 
     Args:
         bank_dataloader (dict): Dataloader config of the labelled bank split.
@@ -68,6 +70,7 @@ class KNNEvalHook(Hook):
         self._in_train = False
         self.bank_size = bank_size
         self.query_size = query_size
+        self.enabled = True
 
     def _build_loaders(self, runner: Runner) -> tuple:
         if self._loaders is None:
@@ -86,6 +89,8 @@ class KNNEvalHook(Hook):
         Returns:
             dict[str, float]: ``{'knn/top1': ..., 'knn/top5': ...}``.
         """
+        if not self.enabled:
+            return {}
         bank_loader, query_loader = self._build_loaders(runner)
         with preserved_rng_state():  # monitoring must not change the training trajectory
             bank_feats, bank_labels = extract_backbone_features(runner.model, bank_loader)
@@ -112,16 +117,26 @@ class KNNEvalHook(Hook):
         return metrics
 
     def before_train(self, runner: Runner) -> None:
-        """Refuse a bank smaller than ``k``; evaluate the initial weights when ``evaluate_before_train`` is set."""
-        bank_loader, _ = self._build_loaders(runner)
-        bank = len(bank_loader.dataset)
-        if bank < self.metric.k:
-            raise ValueError(
-                f'KNNEvalHook: the kNN bank has {bank} samples, fewer than k={self.metric.k} neighbours; lower the '
-                "hook's `k` or give a larger bank (`bank_size`, or the bank_dataloader's dataset)."
+        """Turn off without labels, refuse a bank smaller than ``k``, evaluate the initial weights if asked."""
+        bank_loader, query_loader = self._build_loaders(runner)
+        loaders = (('bank', bank_loader), ('query', query_loader))
+        unlabelled = [name for name, loader in loaders if not dataset_has_labels(loader.dataset)]
+        if unlabelled:
+            self.enabled = False
+            runner.logger.warning(
+                f'KNNEvalHook: kNN evaluation is off for this run: the {" and ".join(unlabelled)} dataset has no '
+                'labels (e.g. CustomDataset(with_label=False)); give the hook labelled bank_dataloader / '
+                'query_dataloader to monitor kNN.'
             )
-        if self.evaluate_before_train:
-            self.evaluate(runner)
+        else:
+            bank = len(bank_loader.dataset)
+            if bank < self.metric.k:
+                raise ValueError(
+                    f'KNNEvalHook: the kNN bank has {bank} samples, fewer than k={self.metric.k} neighbours; lower '
+                    "the hook's `k` or give a larger bank (`bank_size`, or the bank_dataloader's dataset)."
+                )
+            if self.evaluate_before_train:
+                self.evaluate(runner)
         self._in_train = True
 
     def after_train_epoch(self, runner: Runner) -> None:

@@ -1,7 +1,7 @@
 # Copyright (c) mmssl_ext contributors. All rights reserved.
 """Backbone feature extraction for kNN and linear evaluation."""
 
-from typing import Iterable, Tuple, cast
+from typing import Iterable, Sized, Tuple, cast
 
 import torch
 import torch.nn as nn
@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from mmengine.dist import broadcast_object_list, collect_results, get_world_size
 from mmengine.model import is_model_wrapper
 
-__all__ = ['pool_backbone_output', 'extract_backbone_features']
+__all__ = ['pool_backbone_output', 'extract_backbone_features', 'dataset_has_labels']
 
 
 def pool_backbone_output(outs) -> torch.Tensor:
@@ -31,6 +31,27 @@ def pool_backbone_output(outs) -> torch.Tensor:
     elif outs.dim() != 2:
         raise ValueError(f'pool_backbone_output: expected a [B, C, H, W] or [B, C] output, got {tuple(outs.shape)}')
     return outs
+
+
+def dataset_has_labels(dataset: object) -> bool:
+    """Whether a dataset's samples carry a class label (``gt_label``), read from its first sample's info.
+
+    mmpretrain's ``CustomDataset(with_label=False)`` (an unlabelled image folder) has none; wrappers holding the
+    dataset as ``.dataset`` (subsets, the bad-sample policy) are looked through. A dataset without
+    ``get_data_info`` is assumed labelled (its samples are checked when features are extracted).
+
+    Args:
+        dataset (object): The dataset (e.g. ``dataloader.dataset``).
+
+    Returns:
+        bool: False when the samples have no ``gt_label``.
+    """
+    while not hasattr(dataset, 'get_data_info') and hasattr(dataset, 'dataset'):
+        dataset = dataset.dataset
+    if not hasattr(dataset, 'get_data_info') or len(cast(Sized, dataset)) == 0:
+        return True
+    info = dataset.get_data_info(0)
+    return not isinstance(info, dict) or 'gt_label' in info
 
 
 @torch.no_grad()
