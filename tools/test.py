@@ -1,8 +1,10 @@
 # Copyright (c) mmssl_ext contributors. All rights reserved.
 """Test a checkpoint: ``python tools/test.py CONFIG CHECKPOINT [options]`` (mmpretrain's CLI).
 
-For configs with a test loop (linear probes, classifiers, mmdet transfer). Self-supervised
-pre-training configs have no ``predict`` mode: evaluate those with
+For any config with a test loop: linear probes and classifiers (``accuracy/top1``), mmdet transfer (COCO
+mAP) and the CIFAR pre-training configs, whose ``KNNTestLoop`` + ``KNNMetric`` report the weighted kNN of the
+checkpoint's backbone (``knn/top1``, ``knn/top5``; k=200, T=0.1, the train split as the bank). A pre-training
+config without a test loop (the digits demo, an unlabelled image folder) is pointed to
 ``tools/analysis_tools/knn_eval.py CONFIG CHECKPOINT``.
 """
 

@@ -8,8 +8,14 @@ default_hooks = dict(
     logger=dict(type='LoggerHook', interval=50),
     param_scheduler=dict(type='ParamSchedulerHook'),
     # written to a temporary file and renamed: a run killed while saving never leaves a truncated checkpoint
+    # save_best='auto': also keeps the checkpoint of the best first validation metric (knn/top1 for the
+    # pre-training configs' KNNMetric, accuracy/top1 for the linear-probe configs); no validation, no best file
     checkpoint=dict(
-        type='CheckpointHook', interval=10, max_keep_ckpts=3, backend_args=dict(backend='mmssl_atomic_local')
+        type='CheckpointHook',
+        interval=10,
+        max_keep_ckpts=3,
+        save_best='auto',
+        backend_args=dict(backend='mmssl_atomic_local'),
     ),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     # stops on a NaN/Inf loss or parameter and never writes a non-finite checkpoint (None: off)

@@ -23,3 +23,8 @@ custom_hooks = [
         bank_size=10000,
     )
 ]
+# The kNN of this short budget is the hook's above (a 10,000-image bank, once at the end or also before the
+# first step), not the recipe's every-10-epochs validation loop; tools/test.py keeps the full kNN test loop.
+val_dataloader = None
+val_evaluator = None
+val_cfg = None

@@ -4,8 +4,8 @@
 #   python tools/train.py configs/simclr/simclr_resnet18_1xb256-lars-coslr-200e_image-folder.py \
 #       --cfg-options train_dataloader.dataset.data_root=/path/to/images
 # Crops are img_size x img_size (the SimCLR view pipeline of the CIFAR recipe at that size). There is no labelled
-# set, so no online kNN: add a KNNEvalHook with labelled bank/query loaders to monitor one (docs/custom_data.md);
-# a KNNEvalHook given unlabelled loaders logs one line and stays off.
+# set, so no kNN validation: give val_dataloader a KNNEvalDataset of labelled bank / query sets to monitor one
+# (docs/custom_data.md); a KNNValLoop (or KNNEvalHook) over unlabelled data logs one line and reports nothing.
 _base_ = ['./simclr_resnet18_1xb256-lars-coslr-1000e_cifar10.py']
 
 img_size = 64
@@ -37,6 +37,12 @@ train_dataloader = dict(
 )
 model = dict(data_preprocessor=data_preprocessor)
 custom_hooks = []
+val_dataloader = None
+val_evaluator = None
+val_cfg = None
+test_dataloader = None
+test_evaluator = None
+test_cfg = None
 train_cfg = dict(max_epochs=200)
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-4, by_epoch=True, begin=0, end=10, convert_to_iter_based=True),

@@ -11,14 +11,4 @@ lr = 0.5
 optim_wrapper = dict(
     optimizer=dict(lr=lr, weight_decay=1e-5), paramwise_cfg=dict(custom_keys={'predictor': dict(fix_lr=True)})
 )
-custom_hooks = [
-    dict(type='SimSiamHook', priority='HIGH', fix_pred_lr=True, lr=lr),
-    dict(
-        type='KNNEvalHook',
-        bank_dataloader={{_base_.knn_bank_dataloader}},
-        query_dataloader={{_base_.knn_query_dataloader}},
-        interval=10,
-        k=200,
-        temperature=0.1,
-    ),
-]
+custom_hooks = [dict(type='SimSiamHook', priority='HIGH', fix_pred_lr=True, lr=lr)]  # kNN: the base's val loop

@@ -4,12 +4,14 @@
 from .bad_sample_policy import BadSamplePolicyDataset, TooManyBadSamplesError
 from .cifar10_folder import CIFAR10_CLASSES, CIFAR10Folder
 from .digits import DigitsDataset
+from .knn_eval_dataset import KNNEvalDataset
 from .transforms import CLSARandAugment, CorruptImageError, LoadImageFromFile
 
 __all__ = [
     'BadSamplePolicyDataset',
     'TooManyBadSamplesError',
     'DigitsDataset',
+    'KNNEvalDataset',
     'CIFAR10Folder',
     'CIFAR10_CLASSES',
     'LoadImageFromFile',

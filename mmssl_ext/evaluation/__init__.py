@@ -4,19 +4,22 @@
 from .functional import (
     build_eval_dataloader,
     dataset_has_labels,
+    embed_batch,
     extract_backbone_features,
     linear_probe,
     pool_backbone_output,
     spread_indices,
     weighted_knn_predict,
 )
-from .metrics import KNNAccuracy
+from .metrics import KNNAccuracy, KNNMetric
 
 __all__ = [
     'KNNAccuracy',
+    'KNNMetric',
     'weighted_knn_predict',
     'linear_probe',
     'extract_backbone_features',
+    'embed_batch',
     'dataset_has_labels',
     'pool_backbone_output',
     'spread_indices',

@@ -71,17 +71,32 @@ def _shrink_pipeline(node: Any, img_size: int, largest: Optional[int] = None) ->
     return node
 
 
-def digits_loader(loader: dict, split: str, num_samples: int, batch_size: int, img_size: int) -> ConfigDict:
-    """A copy of ``loader`` reading ``num_samples`` digits images through the original pipeline."""
-    dataset = loader['dataset']
+def _digits_dataset(dataset: dict, split: str, num_samples: int, img_size: int) -> ConfigDict:
+    """A digits dataset config with ``dataset``'s pipeline (looked up through wrappers), shrunk to ``img_size``."""
     while 'dataset' in dataset and 'pipeline' not in dataset:  # dataset wrappers
         dataset = dataset['dataset']
     pipeline = _shrink_pipeline(list(dataset.get('pipeline', [])), img_size)
+    return ConfigDict(type='DigitsDataset', split=split, img_size=img_size, pipeline=pipeline, indices=num_samples)
+
+
+def digits_loader(loader: dict, split: str, num_samples: int, batch_size: int, img_size: int) -> ConfigDict:
+    """A copy of ``loader`` reading ``num_samples`` digits images through the original pipeline.
+
+    A ``KNNEvalDataset`` (a validation / test loop's kNN set) keeps its type; its bank reads the digits train split
+    and its queries the test split, ``num_samples`` each.
+    """
+    dataset = loader['dataset']
     new = ConfigDict(copy.deepcopy(dict(loader)))
     new.update(batch_size=batch_size, num_workers=0, persistent_workers=False, pin_memory=False)
-    new.dataset = ConfigDict(
-        type='DigitsDataset', split=split, img_size=img_size, pipeline=pipeline, indices=num_samples
-    )
+    if dataset.get('type') == 'KNNEvalDataset':
+        new.dataset.update(
+            bank=_digits_dataset(dataset['bank'], 'train', num_samples, img_size),
+            query=_digits_dataset(dataset['query'], 'test', num_samples, img_size),
+            bank_size=None,
+            query_size=None,
+        )
+    else:
+        new.dataset = _digits_dataset(dataset, split, num_samples, img_size)
     return new
 
 
@@ -128,6 +143,11 @@ def make_smoke_config(
                 hook[key] = digits_loader(hook[key], split, 2 * batch_size, batch_size, img_size)
         if hook.get('type') == 'KNNEvalHook':  # the digits bank has 2 x batch_size images: k must fit in it
             hook.update(interval=1, evaluate_before_train=False, k=min(hook.get('k', 200), 2 * batch_size))
+    for key in ('val_evaluator', 'test_evaluator'):  # the digits kNN bank has 2 x batch_size images
+        evaluators = cfg.get(key)
+        for metric in evaluators if isinstance(evaluators, (list, tuple)) else [evaluators]:
+            if isinstance(metric, dict) and metric.get('type') in ('KNNMetric', 'KNNAccuracy'):
+                metric['k'] = min(metric.get('k', 200), 2 * batch_size)
     loop = cfg.get('train_cfg') or {}
     if 'max_iters' in loop:
         loop.update(max_iters=iters, val_interval=iters)

@@ -1,4 +1,4 @@
-"""Pre-training on an unlabelled image folder: the shipped config trains, an unlabelled kNN hook turns itself off."""
+"""Pre-training on an unlabelled image folder: the shipped config trains; an unlabelled kNN (hook or loop) is off."""
 
 import copy
 import glob
@@ -42,7 +42,7 @@ def _shrunk(tmp_path, knn_on_folder):
     cfg.work_dir = str(tmp_path / 'run')
     cfg.experiment_name = f'image_folder_{knn_on_folder}'
     if knn_on_folder:
-        unlabelled = dict(
+        unlabelled: dict = dict(
             batch_size=8,
             num_workers=0,
             sampler=dict(type='DefaultSampler', shuffle=False),
@@ -54,9 +54,17 @@ def _shrunk(tmp_path, knn_on_folder):
                 pipeline=[dict(type='LoadImageFromFile'), dict(type='PackInputs')],
             ),
         )
+    if knn_on_folder == 'hook':
         cfg.custom_hooks = [
             dict(type='KNNEvalHook', bank_dataloader=unlabelled, query_dataloader=copy.deepcopy(unlabelled), k=5)
         ]
+    elif knn_on_folder == 'loop':
+        folder = unlabelled.pop('dataset')
+        cfg.val_dataloader = dict(unlabelled, dataset=dict(type='KNNEvalDataset', bank=folder, query=folder))
+        cfg.val_evaluator = dict(type='KNNMetric', k=5)
+        cfg.val_cfg = dict(type='KNNValLoop')
+        cfg.train_cfg.max_epochs = 2
+        cfg.train_cfg.val_interval = 1
     return cfg
 
 
@@ -69,16 +77,19 @@ def test_the_config_reads_every_image_of_the_folder_without_labels(tmp_path):
     assert 'gt_label' not in dataset.get_data_info(0)
 
 
-@pytest.mark.parametrize('knn_on_folder', [False, True], ids=['no-hook', 'unlabelled-knn-hook'])
+@pytest.mark.parametrize('knn_on_folder', [False, 'hook', 'loop'], ids=['no-knn', 'unlabelled-hook', 'unlabelled-loop'])
 def test_pretraining_on_an_unlabelled_folder_writes_a_checkpoint(tmp_path, knn_on_folder):
     cfg = _shrunk(tmp_path, knn_on_folder)
     runner = Runner.from_cfg(cfg)
     runner.train()
-    assert osp.isfile(osp.join(cfg.work_dir, 'epoch_1.pth'))
+    assert osp.isfile(osp.join(cfg.work_dir, f'epoch_{cfg.train_cfg.max_epochs}.pth'))
     log = open(glob.glob(osp.join(cfg.work_dir, '*', '*.log'))[0]).read()
-    off = 'kNN evaluation is off for this run: the bank and query dataset has no labels'
-    assert (off in log) == knn_on_folder
-    if knn_on_folder:
+    hook_off = 'kNN evaluation is off for this run: the bank and query dataset has no labels'
+    loop_off = 'KNNValLoop: kNN validation is off for this run: its dataset has no labels'
+    assert (hook_off in log) == (knn_on_folder == 'hook')
+    assert log.count(loop_off) == (1 if knn_on_folder == 'loop' else 0)  # once, though it validated twice
+    assert 'knn/top1' not in log
+    assert not glob.glob(osp.join(cfg.work_dir, 'best_*.pth'))  # save_best='auto' has no metric to keep
+    if knn_on_folder == 'hook':
         hook = [h for h in runner.hooks if type(h).__name__ == 'KNNEvalHook'][0]
         assert hook.enabled is False and hook.last_metrics == {}
-        assert 'knn/top1' not in log

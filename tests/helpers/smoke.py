@@ -25,7 +25,8 @@ def smoke_cfg(
         iters (int): Training iterations. Defaults to 2.
         batch_size (int): Per-process batch size. Defaults to 8.
         img_size (int): Image side. Defaults to 16.
-        knn (bool): Keep the config's custom hooks (the kNN evaluation); ``False`` drops them. Defaults to True.
+        knn (bool): Keep the config's kNN evaluation; ``False`` drops the custom hooks and a ``KNNValLoop``
+            validation (a classifier's own validation stays). Defaults to True.
 
     Returns:
         mmengine.config.Config: The shrunk config.
@@ -40,5 +41,7 @@ def smoke_cfg(
     )
     if not knn:
         cfg.custom_hooks = []
+        if (cfg.get('val_cfg') or {}).get('type') == 'KNNValLoop':
+            cfg.val_dataloader = cfg.val_evaluator = cfg.val_cfg = None
     cfg.experiment_name = f'{osp.basename(str(work_dir))}_{next(_RUN_IDS)}'
     return cfg

@@ -1,4 +1,4 @@
-"""Real CIFAR-10 (../shared/data/cifar10, present on developer machines and CI): prepare, train, kNN."""
+"""Real CIFAR-10 (../shared/data/cifar10, present on developer machines and CI): prepare, train, kNN validation."""
 
 import json
 import os.path as osp
@@ -41,12 +41,12 @@ def test_train_on_real_cifar10_logs_loss_and_knn(config, cifar_root, tmp_path):
         '--work-dir', work,
         '--cfg-options',
         f'train_dataloader.dataset.data_root={cifar_root}',
-        f'custom_hooks.0.bank_dataloader.dataset.data_root={cifar_root}',
-        f'custom_hooks.0.query_dataloader.dataset.data_root={cifar_root}',
+        f'val_dataloader.dataset.bank.data_root={cifar_root}',
+        f'val_dataloader.dataset.query.data_root={cifar_root}',
         'train_dataloader.batch_size=16', 'train_dataloader.num_workers=0', 'train_dataloader.persistent_workers=False',
         'train_dataloader.dataset.indices=32', 'train_cfg.max_epochs=1', 'default_hooks.logger.interval=1',
-        'custom_hooks.0.interval=1', 'custom_hooks.0.bank_size=500', 'custom_hooks.0.query_size=200',
-        'custom_hooks.0.bank_dataloader.num_workers=0', 'custom_hooks.0.query_dataloader.num_workers=0',
+        'train_cfg.val_interval=1', 'val_dataloader.dataset.bank_size=500', 'val_dataloader.dataset.query_size=200',
+        'val_dataloader.num_workers=0',
         f'experiment_name=real_{osp.basename(config)[:6]}',
     ])  # fmt: skip
     import glob
@@ -57,3 +57,4 @@ def test_train_on_real_cifar10_logs_loss_and_knn(config, cifar_root, tmp_path):
     knn = [r['knn/top1'] for r in rows if 'knn/top1' in r]
     assert len(losses) == 2 and all(0.0 < v < 20.0 for v in losses)
     assert len(knn) == 1 and 10.0 < knn[0] < 100.0  # 10 balanced classes: above chance, not degenerate
+    assert glob.glob(osp.join(work, 'best_knn_top1_epoch_1.pth'))  # the kNN validation's best checkpoint

@@ -28,23 +28,12 @@ ce_train_pipeline = [
 train_dataloader = dict(
     dataset=dict(_delete_=True, type=dataset_type, data_root=data_root, split='train', pipeline=train_pipeline)
 )
-knn_loader = dict(
-    batch_size=512,
-    num_workers=4,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    collate_fn=dict(type='default_collate'),
+knn_bank_dataloader = dict(
+    dataset=dict(_delete_=True, type=dataset_type, data_root=data_root, split='train', pipeline=test_pipeline)
 )
-custom_hooks = [
-    dict(
-        type='KNNEvalHook',
-        bank_dataloader=dict(
-            knn_loader, dataset=dict(type=dataset_type, data_root=data_root, split='train', pipeline=test_pipeline)
-        ),
-        query_dataloader=dict(
-            knn_loader, dataset=dict(type=dataset_type, data_root=data_root, split='test', pipeline=test_pipeline)
-        ),
-        interval=10,
-        k=200,
-        temperature=0.1,
-    )
-]
+knn_query_dataloader = dict(
+    dataset=dict(_delete_=True, type=dataset_type, data_root=data_root, split='test', pipeline=test_pipeline)
+)
+# kNN validation (KNNValLoop + KNNMetric, from cifar10_bs256_simclr.py) on the CIFAR-100 splits.
+val_dataloader = dict(dataset=dict(bank=knn_bank_dataloader['dataset'], query=knn_query_dataloader['dataset']))
+test_dataloader = val_dataloader

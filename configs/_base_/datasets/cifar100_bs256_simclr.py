@@ -46,13 +46,18 @@ knn_query_dataloader = dict(
     collate_fn=dict(type='default_collate'),
     dataset=dict(type=dataset_type, data_root=data_root, split='test', pipeline=test_pipeline),
 )
-custom_hooks = [
-    dict(
-        type='KNNEvalHook',
-        bank_dataloader=knn_bank_dataloader,
-        query_dataloader=knn_query_dataloader,
-        interval=10,
-        k=200,
-        temperature=0.1,
-    )
-]
+# kNN as validation (mmengine's val / test loops): the bank and the queries in one KNNEvalDataset, KNNMetric
+# votes the queries against the bank; `knn/top1` is logged, saved as the best checkpoint (default_runtime's
+# save_best='auto') and reported by tools/test.py CONFIG CHECKPOINT. The schedules set val_interval.
+val_dataloader = dict(
+    batch_size=512,
+    num_workers=4,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    collate_fn=dict(type='default_collate'),
+    dataset=dict(type='KNNEvalDataset', bank=knn_bank_dataloader['dataset'], query=knn_query_dataloader['dataset']),
+)
+val_evaluator = dict(type='KNNMetric', k=200, temperature=0.1)
+val_cfg = dict(type='KNNValLoop')
+test_dataloader = val_dataloader
+test_evaluator = val_evaluator
+test_cfg = dict(type='KNNTestLoop')

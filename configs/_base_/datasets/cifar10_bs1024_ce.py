@@ -18,7 +18,15 @@ val_dataloader = dict(
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=False),
     collate_fn=dict(type='default_collate'),
-    dataset=dict(type='CIFAR10Folder', data_root='data/cifar10', data_prefix='test', pipeline={{_base_.test_pipeline}}),
+    dataset=dict(
+        _delete_=True,
+        type='CIFAR10Folder',
+        data_root='data/cifar10',
+        data_prefix='test',
+        pipeline={{_base_.test_pipeline}},
+    ),
 )
-val_evaluator = dict(type='Accuracy', topk=(1, 5))
-val_cfg = dict()
+# The classifier is validated by its own top-1 (replacing the pre-training bases' kNN loop); tools/test.py
+# still reports the kNN of its backbone (the test loop of cifar10_bs256_simclr.py).
+val_evaluator = dict(_delete_=True, type='Accuracy', topk=(1, 5))
+val_cfg = dict(_delete_=True)

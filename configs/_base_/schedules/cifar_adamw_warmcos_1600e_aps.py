@@ -8,7 +8,7 @@ optim_wrapper = dict(
     optimizer=dict(type='AdamW', lr=5e-4 * 512 / 256, betas=(0.9, 0.999), weight_decay=0.05),
 )
 param_scheduler = [dict(type='WarmupCosineLambdaLR', warmup=20, total=1600, by_epoch=True, begin=0, end=1600)]
-train_cfg = dict(type='ResumableEpochBasedTrainLoop', max_epochs=1600)
+train_cfg = dict(type='ResumableEpochBasedTrainLoop', max_epochs=1600, val_interval=50)  # kNN every 50 epochs
 auto_scale_lr = dict(base_batch_size=512)
 # SyncBN in the projector and predictor under DDP, as the official code.
 sync_bn = 'torch'

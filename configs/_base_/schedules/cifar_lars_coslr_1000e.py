@@ -16,5 +16,5 @@ param_scheduler = [
     dict(type='LinearLR', start_factor=1e-4, by_epoch=True, begin=0, end=10, convert_to_iter_based=True),
     dict(type='CosineAnnealingLR', T_max=990, by_epoch=True, begin=10, end=1000, convert_to_iter_based=True),
 ]
-train_cfg = dict(type='ResumableEpochBasedTrainLoop', max_epochs=1000)
+train_cfg = dict(type='ResumableEpochBasedTrainLoop', max_epochs=1000, val_interval=10)  # kNN every 10 epochs
 auto_scale_lr = dict(base_batch_size=256)

@@ -1,7 +1,7 @@
 # Copyright (c) mmssl_ext contributors. All rights reserved.
 """Pure evaluation functions (no registry, no config)."""
 
-from .features import dataset_has_labels, extract_backbone_features, pool_backbone_output
+from .features import dataset_has_labels, embed_batch, extract_backbone_features, pool_backbone_output
 from .knn import weighted_knn_predict
 from .linear_probe import linear_probe
 from .subset import build_eval_dataloader, spread_indices
@@ -10,6 +10,7 @@ __all__ = [
     'weighted_knn_predict',
     'linear_probe',
     'extract_backbone_features',
+    'embed_batch',
     'dataset_has_labels',
     'pool_backbone_output',
     'spread_indices',

@@ -1,7 +1,7 @@
 # Copyright (c) mmssl_ext contributors. All rights reserved.
 """Backbone feature extraction for kNN and linear evaluation."""
 
-from typing import Iterable, Sized, Tuple, cast
+from typing import Iterable, Tuple, cast
 
 import torch
 import torch.nn as nn
@@ -9,7 +9,9 @@ import torch.nn.functional as F
 from mmengine.dist import broadcast_object_list, collect_results, get_world_size
 from mmengine.model import is_model_wrapper
 
-__all__ = ['pool_backbone_output', 'extract_backbone_features', 'dataset_has_labels']
+from mmssl_ext.datasets.dataset_utils import dataset_has_labels
+
+__all__ = ['pool_backbone_output', 'embed_batch', 'extract_backbone_features', 'dataset_has_labels']
 
 
 def pool_backbone_output(outs) -> torch.Tensor:
@@ -33,25 +35,31 @@ def pool_backbone_output(outs) -> torch.Tensor:
     return outs
 
 
-def dataset_has_labels(dataset: object) -> bool:
-    """Whether a dataset's samples carry a class label (``gt_label``), read from its first sample's info.
+@torch.no_grad()
+def embed_batch(model: nn.Module, data: dict, normalize: bool = True) -> Tuple[torch.Tensor, list]:
+    """Pooled backbone features of one dataloader batch, with the batch's data samples.
 
-    mmpretrain's ``CustomDataset(with_label=False)`` (an unlabelled image folder) has none; wrappers holding the
-    dataset as ``.dataset`` (subsets, the bad-sample policy) are looked through. A dataset without
-    ``get_data_info`` is assumed labelled (its samples are checked when features are extracted).
+    The batch goes through ``model.data_preprocessor`` (non-training mode) and ``model.backbone``; the output is
+    pooled by :func:`pool_backbone_output`. The caller sets the model's mode (``eval()`` for evaluation).
 
     Args:
-        dataset (object): The dataset (e.g. ``dataloader.dataset``).
+        model (nn.Module): The model (unwrapped or DDP-wrapped), with ``data_preprocessor`` and ``backbone``.
+        data (dict): A collated batch (``inputs``, ``data_samples``).
+        normalize (bool): L2-normalise the features. Defaults to True.
 
     Returns:
-        bool: False when the samples have no ``gt_label``.
+        tuple[torch.Tensor, list]: Features ``[B, C]`` (float32, on the model's device) and the data samples.
     """
-    while not hasattr(dataset, 'get_data_info') and hasattr(dataset, 'dataset'):
-        dataset = dataset.dataset
-    if not hasattr(dataset, 'get_data_info') or len(cast(Sized, dataset)) == 0:
-        return True
-    info = dataset.get_data_info(0)
-    return not isinstance(info, dict) or 'gt_label' in info
+    if is_model_wrapper(model):
+        model = cast(nn.Module, model.module)
+    data = cast(nn.Module, model.data_preprocessor)(data, False)
+    inputs = data['inputs']
+    if isinstance(inputs, (list, tuple)):
+        inputs = inputs[0]
+    feats = pool_backbone_output(cast(nn.Module, model.backbone)(inputs)).float()
+    if normalize:
+        feats = F.normalize(feats, dim=1)
+    return feats, list(data.get('data_samples') or [])
 
 
 @torch.no_grad()
@@ -80,15 +88,9 @@ def extract_backbone_features(
     feats, labels = [], []
     try:
         for data in dataloader:
-            data = cast(nn.Module, model.data_preprocessor)(data, False)
-            inputs = data['inputs']
-            if isinstance(inputs, (list, tuple)):
-                inputs = inputs[0]
-            f = pool_backbone_output(cast(nn.Module, model.backbone)(inputs)).float()
-            if normalize:
-                f = F.normalize(f, dim=1)
+            f, samples = embed_batch(model, data, normalize)
             feats.append(f.cpu())
-            for sample in data['data_samples']:
+            for sample in samples:
                 if 'gt_label' not in sample:
                     raise KeyError(
                         'extract_backbone_features: a sample has no gt_label; kNN/linear evaluation '

@@ -7,29 +7,10 @@ from mmengine.dataset import BaseDataset
 from mmengine.registry import DefaultScope
 from mmengine.runner import Runner
 
+from mmssl_ext.datasets.dataset_utils import spread_indices
 from mmssl_ext.registry import DATASETS
 
 __all__ = ['spread_indices', 'build_eval_dataloader']
-
-
-def spread_indices(total: int, size: int) -> List[int]:
-    """``size`` indices spread evenly over ``range(total)`` (all of them when ``size >= total``).
-
-    Folder datasets list samples class by class, so the first ``size`` samples would all share a
-    class; an even stride keeps every class in proportion.
-
-    Args:
-        total (int): Number of samples.
-        size (int): Number wanted.
-
-    Returns:
-        list[int]: Sorted, distinct indices.
-    """
-    if size < 1:
-        raise ValueError(f'spread_indices: size must be >= 1, got {size}')
-    if size >= total:
-        return list(range(total))
-    return [int(i * total / size) for i in range(size)]
 
 
 def _subset(dataset: BaseDataset, indices: List[int]) -> BaseDataset:

@@ -1,6 +1,6 @@
 # Copyright (c) mmssl_ext contributors. All rights reserved.
 """Metrics registered in ``mmssl_ext.registry.METRICS``."""
 
-from .knn_accuracy import KNNAccuracy
+from .knn_accuracy import KNNAccuracy, KNNMetric
 
-__all__ = ['KNNAccuracy']
+__all__ = ['KNNAccuracy', 'KNNMetric']

@@ -23,7 +23,7 @@ def test_metric_accuracy_on_separable_and_shuffled_labels():
     }
     assert KNNAccuracy(k=5).score(bank, bank_labels, query, (labels + 1) % 4)['knn/top1'] == 0.0
     # wrong labels for every query: top-1 must be 0
-    wrong = [(f, (y + 1) % 4) for f, y in metric.results]
+    wrong = [(f, (y + 1) % 4, is_bank) for f, y, is_bank in metric.results]
     assert metric.compute_metrics(wrong)['top1'] == 0.0
 
 
@@ -31,6 +31,6 @@ def test_metric_requires_bank_and_fields():
     metric = KNNAccuracy()
     with pytest.raises(KeyError, match="'feat' and 'gt_label'"):
         metric.process(None, [dict(feat=torch.zeros(3))])
-    metric.results.append((torch.zeros(3), 0))
+    metric.results.append((torch.zeros(3), 0, False))
     with pytest.raises(RuntimeError, match='set_bank'):
         metric.compute_metrics(metric.results)

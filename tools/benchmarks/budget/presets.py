@@ -210,6 +210,9 @@ def apply_preset(cfg: Config, preset: BudgetPreset, seed: int, work_dir: str, it
         cfg.train_dataloader.batch_size = preset.batch_size
     fp32_without_cuda(cfg)  # AMP configs train in fp32 on a CPU
     interval = max(1, iters // preset.curve_points)
+    # The curve is the hook's (a subset bank, before the first step too); the recipes' kNN validation loop is off
+    for key in ('val_dataloader', 'val_evaluator', 'val_cfg', 'test_dataloader', 'test_evaluator', 'test_cfg'):
+        cfg[key] = None
     cfg.custom_hooks = [h for h in cfg.get('custom_hooks', []) or [] if h.get('type') != 'KNNEvalHook']
     cfg.custom_hooks.append(
         dict(
