@@ -70,11 +70,18 @@ else
 fi
 
 step "5/7 mmpretrain, mmdet, runtime and test requirements"
-"${PIP[@]}" install --progress-bar off -r requirements/mminstall.txt -r requirements/runtime.txt \
+"${PIP[@]}" install --progress-bar off -r requirements/venv_pins.txt -r requirements/runtime.txt \
   -r requirements/tests.txt
 
-step "6/7 mmssl_ext (editable)"
-"${PIP[@]}" install --no-deps --no-build-isolation -e .
+# openmim without its dependencies: its opendatalab -> openxlab chain pins setuptools 60, requests 2.28 and
+# tqdm 4.65; mim train / test / search need only what tests.txt lists.
+"${PIP[@]}" install --progress-bar off --no-deps openmim==0.3.9
+
+step "6/7 mmssl_ext (editable, setup.py develop)"
+# --no-use-pep517: a setup.py develop install (an .egg-link to this tree) rather than a PEP 660 one. MMEngine's
+# and mim's get_installed_path look for the package next to its metadata, which a PEP 660 editable install keeps
+# in site-packages, away from the code: `mmssl_ext::` configs and `mim train mmssl_ext` would not be found.
+"${PIP[@]}" install --no-deps --no-build-isolation --no-use-pep517 -e .
 
 step "7/7 import checks"
 "$PY" - <<'PYCHECK'
@@ -84,6 +91,9 @@ boxes = torch.tensor([[0., 0., 10., 10.], [1., 1., 10., 10.], [20., 20., 30., 30
 _, keep = nms(boxes, torch.tensor([0.9, 0.8, 0.7]), 0.5)
 assert keep.tolist() == [0, 2], keep
 import mmssl_ext
+from mmengine.utils import get_installed_path
+import os.path as osp
+assert osp.isfile(osp.join(get_installed_path('mmssl_ext'), '.mim', 'model-index.yml')), 'mmssl_ext/.mim missing'
 print(f"torch {torch.__version__}, torchvision {torchvision.__version__}, mmengine {mmengine.__version__}, "
       f"mmcv {mmcv.__version__} (ops ok), mmpretrain {mmpretrain.__version__}, mmdet {mmdet.__version__}, "
       f"mmssl_ext {mmssl_ext.__version__}")
