@@ -71,7 +71,7 @@ fi
 
 step "5/7 mmpretrain, mmdet, runtime and test requirements"
 "${PIP[@]}" install --progress-bar off -r requirements/venv_pins.txt -r requirements/runtime.txt \
-  -r requirements/tests.txt
+  -r requirements/tests.txt -r requirements/docs.txt
 
 # openmim without its dependencies: its opendatalab -> openxlab chain pins setuptools 60, requests 2.28 and
 # tqdm 4.65; mim train / test / search need only what tests.txt lists.
