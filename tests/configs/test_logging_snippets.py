@@ -1,6 +1,6 @@
 """docs/logging.md: each config snippet and ``--cfg-options`` recipe, applied to shipped configs as a user would.
 
-Only the configs are built, not the backends, so neither tensorboard nor wandb is needed.
+Only the configs are built, not the backends (test_logging_tensorboard.py runs the TensorBoard one).
 """
 
 import inspect

@@ -47,8 +47,26 @@ WHEEL_DIR="$CACHE_ROOT/$KEY"
 if "$PY" -c "import mmcv, sys; from mmcv.ops import nms; sys.exit(mmcv.__version__ != '$MMCV_VERSION')" 2>/dev/null; then
   echo "mmcv $MMCV_VERSION with ops already installed"
 else
-  if ! ls "$WHEEL_DIR"/mmcv-*.whl >/dev/null 2>&1; then
-    echo "no cached wheel in $WHEEL_DIR: building from source (about 20 minutes on 2 cores)"
+  # Three paths, cheapest first: the wheel cached by an earlier install (seconds); a prebuilt wheel from
+  # OpenMMLab's index for this torch/CUDA/Python (a download, about a minute); a build from source (about 20-28
+  # minutes on 2 cores). MMCV_FROM=source skips the index, MMCV_FROM=prebuilt refuses to build.
+  MMCV_FROM="${MMCV_FROM:-auto}"
+  if ls "$WHEEL_DIR"/mmcv-*.whl >/dev/null 2>&1; then
+    echo "mmcv path: cached wheel from $WHEEL_DIR"
+  elif [[ "$MMCV_FROM" != source ]] && INDEX=$("$PY" tools/misc/mmcv_wheel.py --mmcv "$MMCV_VERSION"); then
+    echo "mmcv path: prebuilt wheel from $INDEX"
+    mkdir -p "$WHEEL_DIR"
+    "${PIP[@]}" download --no-deps --only-binary :all: -f "$INDEX" -d "$WHEEL_DIR" "mmcv==$MMCV_VERSION"
+  elif [[ "$MMCV_FROM" == prebuilt ]]; then
+    echo "MMCV_FROM=prebuilt, but no prebuilt mmcv $MMCV_VERSION wheel can be had (the line above says why)" >&2
+    false
+  else
+    if [[ "$MMCV_FROM" == source ]]; then
+      echo "mmcv path: build from source (MMCV_FROM=source)"
+    else
+      echo "mmcv path: build from source, since no prebuilt wheel can be had (the line above says why)"
+    fi
+    echo "building mmcv $MMCV_VERSION with ops: about 20-28 minutes on 2 cores; one line per compiled file"
     BUILD=$(mktemp -d)
     "${PIP[@]}" download --no-deps --no-binary :all: --no-build-isolation -d "$BUILD" "mmcv==$MMCV_VERSION"
     tar xzf "$BUILD"/mmcv-"$MMCV_VERSION".tar.gz -C "$BUILD"
@@ -56,13 +74,13 @@ else
     # torch >= 2.4 headers need C++20; mmcv 2.1.0's setup.py hard-codes c++14/17.
     sed -i -e 's/-std=c++14/-std=c++20/g' -e 's/-std=c++17/-std=c++20/g' "$SRC/setup.py"
     grep -q -- '-std=c++20' "$SRC/setup.py"
-    MMCV_WITH_OPS=1 MAX_JOBS="${MAX_JOBS:-$(nproc)}" "${PIP[@]}" wheel --no-deps --no-build-isolation \
-      -w "$BUILD/dist" "$SRC"
+    # -v streams ninja's "[i/n] ... -c SOURCE ..." lines; show "[i/n] SOURCE", keep the whole log.
+    MMCV_WITH_OPS=1 MAX_JOBS="${MAX_JOBS:-$(nproc)}" "${PIP[@]}" wheel -v --no-deps --no-build-isolation \
+      -w "$BUILD/dist" "$SRC" 2>&1 | tee "$BUILD/build.log" | awk -f tools/misc/build_progress.awk \
+      || { echo "mmcv build failed; full log: $BUILD/build.log" >&2; tail -n 40 "$BUILD/build.log" >&2; false; }
     mkdir -p "$WHEEL_DIR"
     cp "$BUILD"/dist/mmcv-*.whl "$WHEEL_DIR/"
     rm -rf "$BUILD"
-  else
-    echo "reusing cached wheel from $WHEEL_DIR"
   fi
   "${PIP[@]}" install --no-deps --force-reinstall "$WHEEL_DIR"/mmcv-*.whl
   # mmcv's own pure-Python requirements (addict, yapf, ...), without touching torch.

@@ -1,0 +1,9 @@
+# Progress of a ninja-driven C++/CUDA extension build (pip wheel -v): "[i/n] SOURCE" per compiled file, the
+# final link and any error line; everything else stays in the full log. Used by install_env.sh.
+/^\[[0-9]+\/[0-9]+\]/ {
+  src = ""
+  for (f = 2; f < NF; f++) if ($f == "-c") { src = $(f + 1); break }
+  n = split(src, parts, "/")
+  printf "  %s %s\n", $1, (n ? parts[n] : "link"); fflush(); next
+}
+/[Ee]rror[: ]/ { print; fflush() }
