@@ -40,11 +40,41 @@ def test_embed_2d_separates_clusters_and_is_seeded():
         embed_2d(feats, 'tsne', perplexity=60)
 
 
-def test_umap_without_umap_learn_names_the_package(tmp_path):
+def test_embed_2d_umap_separates_clusters_and_is_seeded():
+    pytest.importorskip('umap')
+    from tools.visualization.vis_tsne import embed_2d
+
+    rng = np.random.RandomState(0)
+    feats = np.concatenate([rng.randn(40, 8), rng.randn(40, 8) + 20.0]).astype(np.float32)
+    coords = embed_2d(feats, 'umap', perplexity=10, seed=3)
+    assert coords.shape == (80, 2)
+    gap = np.linalg.norm(coords[:40].mean(0) - coords[40:].mean(0))
+    spread = max(coords[:40].std(0).max(), coords[40:].std(0).max())
+    assert gap > 2 * spread
+    np.testing.assert_allclose(embed_2d(feats, 'umap', perplexity=10, seed=3), coords)
+
+
+def test_umap_png_of_a_checkpoint(tmp_path):
+    import matplotlib.image as mpimg
+
+    pytest.importorskip('umap')
     from tools.visualization.vis_tsne import main
 
-    if importlib.util.find_spec('umap') is not None:
-        pytest.skip('umap-learn is installed')
+    out = tmp_path / 'umap.png'
+    args = [DEMO, 'random', '--out', str(out), '--method', 'umap', '--max-samples', '200', '--dpi', '50']
+    assert main(args) == str(out)
+    image = mpimg.imread(str(out))
+    assert image.shape[:2] == (400, 450)
+    assert image[..., :3].std() > 0.05
+
+
+def test_umap_without_umap_learn_names_the_package(tmp_path, monkeypatch):
+    from tools.visualization.vis_tsne import main
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, 'find_spec', lambda name, *a: None if name == 'umap' else real_find_spec(name, *a)
+    )
     out = tmp_path / 'umap.png'
     with pytest.raises(ImportError, match='pip install umap-learn'):
         main([DEMO, 'random', '--out', str(out), '--method', 'umap', '--max-samples', '200'])
