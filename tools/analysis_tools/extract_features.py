@@ -7,6 +7,10 @@ The features are those of the kNN tools: the backbone's last stage, global-avera
 L2-normalised (``--no-normalize`` keeps the raw pooled values). The images are the config's
 evaluation split: ``--split test`` (the default) reads ``knn_query_dataloader`` (else
 ``test_dataloader`` / ``val_dataloader``), ``--split train`` reads ``knn_bank_dataloader``.
+``--folder PATH`` embeds the images of any folder instead (nested folders allowed): with class sub-folders and no
+image directly in ``PATH`` the sub-folder names are the labels (``--no-labels`` turns that off), otherwise the
+images are unlabelled (label ``-1`` in the output). They are resized to ``--img-size`` (default: the config's
+``img_size``, else 32) and normalised by the config's data preprocessor.
 ``CHECKPOINT`` may be a full checkpoint, a backbone-only file or ``random``.
 
 ``FILE.npy`` holds the float32 ``[N, D]`` matrix and ``FILE.json`` lists, per row, the image path
@@ -34,7 +38,17 @@ from mmssl_ext.registry import DATASETS, MODELS  # noqa: E402
 from mmssl_ext.utils import register_all_modules  # noqa: E402
 from tools.analysis_tools.knn_eval import load_backbone_weights  # noqa: E402
 
-__all__ = ['FeatureTable', 'SPLIT_LOADERS', 'extract_split_features', 'row_names', 'write_features', 'main']
+__all__ = [
+    'FeatureTable',
+    'SPLIT_LOADERS',
+    'add_folder_args',
+    'extract_split_features',
+    'folder_has_class_subfolders',
+    'folder_loader_cfg',
+    'row_names',
+    'write_features',
+    'main',
+]
 
 SPLIT_LOADERS = {
     'train': ('knn_bank_dataloader',),
@@ -49,7 +63,7 @@ class FeatureTable:
 
     Args:
         features (np.ndarray): Float32 features, shape ``[N, D]``.
-        labels (np.ndarray): Int64 class indices, shape ``[N]``.
+        labels (np.ndarray): Int64 class indices, shape ``[N]`` (``-1`` for an unlabelled image).
         names (list): Per row, the image path, or the sample index when the dataset has no paths.
         name_field (str): ``'path'`` or ``'index'``, what ``names`` holds.
         classes (list, optional): Class names of the dataset's metainfo. Defaults to None.
@@ -93,6 +107,56 @@ def row_names(dataset, indices: Sequence[int]) -> tuple:
     return [int(i) for i in indices], 'index'
 
 
+_IMG_EXTS = ('.jpg', '.jpeg', '.png', '.ppm', '.bmp', '.pgm', '.tif', '.tiff', '.webp')
+
+
+def folder_has_class_subfolders(folder: str) -> bool:
+    """Whether ``folder`` looks like ``<class>/<images>``: sub-folders and no image directly in it.
+
+    Args:
+        folder (str): The image folder.
+
+    Returns:
+        bool: True when the sub-folder names can serve as labels.
+    """
+    if not osp.isdir(folder):
+        raise FileNotFoundError(f'--folder: {folder!r} is not a directory')
+    entries = os.listdir(folder)
+    has_dirs = any(osp.isdir(osp.join(folder, e)) for e in entries)
+    has_images = any(e.lower().endswith(_IMG_EXTS) for e in entries)
+    return has_dirs and not has_images
+
+
+def folder_loader_cfg(folder: str, img_size: int, labels: bool, batch_size: int = 64) -> dict:
+    """A fixed-order dataloader config over the images of ``folder`` (mmpretrain ``CustomDataset``).
+
+    Args:
+        folder (str): The image folder (nested folders allowed).
+        img_size (int): Images are resized to ``img_size x img_size``.
+        labels (bool): Take labels from the class sub-folders (``with_label=True``).
+        batch_size (int): Images per batch. Defaults to 64.
+
+    Returns:
+        dict: The dataloader config.
+    """
+    if img_size < 1:
+        raise ValueError(f'--img-size must be >= 1, got {img_size}')
+    pipeline = [
+        dict(type='LoadImageFromFile'),
+        dict(type='mmpretrain.Resize', scale=(img_size, img_size)),
+        dict(type='PackInputs'),
+    ]
+    dataset = dict(type='mmpretrain.CustomDataset', data_root=folder, with_label=labels, pipeline=pipeline)
+    return dict(
+        batch_size=batch_size,
+        num_workers=0,
+        sampler=dict(type='DefaultSampler', shuffle=False),
+        collate_fn=dict(type='default_collate'),
+        drop_last=False,
+        dataset=dataset,
+    )
+
+
 def _loader_cfg(cfg: Config, config: str, split: str) -> dict:
     """The dataloader config of ``split``, in a fixed order (no shuffle, no dropped batch)."""
     if split not in SPLIT_LOADERS:
@@ -118,6 +182,9 @@ def extract_split_features(
     cfg_options: Optional[dict] = None,
     normalize: bool = True,
     progress: bool = True,
+    folder: Optional[str] = None,
+    img_size: Optional[int] = None,
+    folder_labels: bool = True,
 ) -> FeatureTable:
     """Build the config's model, load ``checkpoint`` and embed the images of ``split``.
 
@@ -130,15 +197,28 @@ def extract_split_features(
         cfg_options (dict, optional): Config overrides. Defaults to None.
         normalize (bool): L2-normalise the pooled features. Defaults to True.
         progress (bool): Show a progress bar with ETA. Defaults to True.
+        folder (str, optional): Embed the images of this folder instead of the config's split. Defaults to None.
+        img_size (int, optional): Side the folder's images are resized to. Defaults to None (the config's
+            ``img_size``, else 32).
+        folder_labels (bool): Take labels from the folder's class sub-folders when it has them. Defaults to True.
 
     Returns:
-        FeatureTable: The features with their labels, names and class names.
+        FeatureTable: The features with their labels (``-1`` for unlabelled images), names and class names.
     """
     register_all_modules(init_default_scope=False)
     cfg = Config.fromfile(config)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
-    loader_cfg = _loader_cfg(cfg, config, split)
+    if folder is not None:
+        labelled = folder_labels and folder_has_class_subfolders(folder)
+        size = int(img_size if img_size is not None else cfg.get('img_size', 32))
+        loader_cfg = folder_loader_cfg(folder, size, labelled)
+        print(
+            f'extract_features: {folder}, {size}x{size}, '
+            + ('labels from its sub-folders' if labelled else 'no labels')
+        )
+    else:
+        loader_cfg = _loader_cfg(cfg, config, split)
     if batch_size is not None:
         if batch_size < 1:
             raise ValueError(f'batch_size must be >= 1, got {batch_size}')
@@ -160,7 +240,7 @@ def extract_split_features(
         indices = list(range(total)) if max_samples is None else spread_indices(total, max_samples)
         loader = build_eval_dataloader(dict(loader_cfg, dataset=dataset), max_samples)
         source = _Progress(loader, f'extract {split}') if progress else loader
-        feats, labels = extract_backbone_features(model, source, normalize=normalize)
+        feats, labels = extract_backbone_features(model, source, normalize=normalize, require_labels=False)
     if len(feats) != len(loader.dataset):
         raise RuntimeError(f'extracted {len(feats)} features for {len(loader.dataset)} images of split {split!r}')
     names, name_field = row_names(loader.dataset, indices)
@@ -224,8 +304,18 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--split', choices=sorted(SPLIT_LOADERS), default='test', help='split (default test)')
     parser.add_argument('--batch-size', type=int, help="override the dataloader's batch size")
     parser.add_argument('--no-normalize', action='store_true', help='keep the raw pooled features (no L2 norm)')
+    add_folder_args(parser)
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, help='override config settings')
     return parser.parse_args(argv)
+
+
+def add_folder_args(parser: argparse.ArgumentParser) -> None:
+    """The ``--folder`` / ``--img-size`` / ``--no-labels`` options shared with ``vis_tsne.py``."""
+    parser.add_argument('--folder', help="embed this folder's images instead of the config's split")
+    parser.add_argument(
+        '--img-size', type=int, help="with --folder: resize side (default: the config's img_size, else 32)"
+    )
+    parser.add_argument('--no-labels', action='store_true', help='with --folder: ignore class sub-folders')
 
 
 def main(argv: Optional[List[str]] = None) -> List[str]:
@@ -239,6 +329,9 @@ def main(argv: Optional[List[str]] = None) -> List[str]:
         batch_size=args.batch_size,
         cfg_options=args.cfg_options,
         normalize=not args.no_normalize,
+        folder=args.folder,
+        img_size=args.img_size,
+        folder_labels=not args.no_labels,
     )
     written = write_features(table, args.out)
     print(f'extract_features: {table.features.shape[0]} x {table.features.shape[1]} features -> {", ".join(written)}')

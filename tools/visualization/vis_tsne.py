@@ -5,7 +5,9 @@
 
 The embeddings are those of ``tools/analysis_tools/extract_features.py`` (same split choice, same
 pooling and normalisation). ``--max-samples`` keeps that many images spread evenly over the split,
-so every class stays in proportion. UMAP needs the ``umap-learn`` package.
+so every class stays in proportion. ``--folder PATH`` maps the images of any folder (coloured by its class
+sub-folders when it has them, in one colour when it has none; see ``extract_features.py``). UMAP needs the
+``umap-learn`` package.
 """
 
 import argparse
@@ -19,7 +21,12 @@ import numpy as np
 from mmengine.config import DictAction
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-from tools.analysis_tools.extract_features import SPLIT_LOADERS, FeatureTable, extract_split_features  # noqa: E402
+from tools.analysis_tools.extract_features import (  # noqa: E402
+    SPLIT_LOADERS,
+    FeatureTable,
+    add_folder_args,
+    extract_split_features,
+)
 
 __all__ = ['METHODS', 'check_method', 'embed_2d', 'plot_embedding', 'main']
 
@@ -84,7 +91,8 @@ def plot_embedding(
 
     Args:
         coords (np.ndarray): Points, shape ``[N, 2]``.
-        labels (np.ndarray): Class index of every point, shape ``[N]``.
+        labels (np.ndarray): Class index of every point, shape ``[N]``; ``-1`` marks an unlabelled point (all
+            ``-1``: one colour, no legend).
         out (str): Output PNG.
         classes (list[str], optional): Class names, indexed by label. Defaults to None (the label numbers).
         title (str): Figure title. Defaults to ``''``.
@@ -101,12 +109,15 @@ def plot_embedding(
     FigureCanvasAgg(fig)
     ax = fig.add_subplot(1, 1, 1)
     present = np.unique(labels)
+    if present.tolist() == [-1]:
+        present = np.asarray([], dtype=labels.dtype)
+        ax.scatter(coords[:, 0], coords[:, 1], s=8, color='tab:blue')
     colours = matplotlib.colormaps['tab10' if len(present) <= 10 else 'tab20']  # categorical palette
     for i, label in enumerate(present):
         mask = labels == label
         name = classes[label] if classes is not None and 0 <= label < len(classes) else str(label)
         ax.scatter(coords[mask, 0], coords[mask, 1], s=8, color=colours(i % colours.N), label=name)
-    if len(present) <= MAX_LEGEND:
+    if 0 < len(present) <= MAX_LEGEND:
         ax.legend(loc='center left', bbox_to_anchor=(1.0, 0.5), markerscale=2, frameon=False, title='class')
     ax.set_xticks([])
     ax.set_yticks([])
@@ -132,6 +143,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--split', choices=sorted(SPLIT_LOADERS), default='test', help='split (default test)')
     parser.add_argument('--batch-size', type=int, help="override the dataloader's batch size")
     parser.add_argument('--dpi', type=int, default=100, help='pixels per inch of the 9x8-inch figure (default 100)')
+    add_folder_args(parser)
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, help='override config settings')
     return parser.parse_args(argv)
 
@@ -151,9 +163,13 @@ def main(argv: Optional[List[str]] = None) -> str:
         batch_size=args.batch_size,
         max_samples=args.max_samples,
         cfg_options=args.cfg_options,
+        folder=args.folder,
+        img_size=args.img_size,
+        folder_labels=not args.no_labels,
     )
     coords = embed_2d(table.features, args.method, args.perplexity, args.seed)
-    title = f'{args.method} of {osp.basename(args.checkpoint)} ({args.split}, {len(coords)} images)'
+    source = osp.basename(osp.normpath(args.folder)) if args.folder else args.split
+    title = f'{args.method} of {osp.basename(args.checkpoint)} ({source}, {len(coords)} images)'
     plot_embedding(coords, table.labels, args.out, table.classes, title, args.dpi)
     print(f'vis_tsne: {len(coords)} images -> {args.out}')
     return args.out

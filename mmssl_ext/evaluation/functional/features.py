@@ -64,7 +64,7 @@ def embed_batch(model: nn.Module, data: dict, normalize: bool = True) -> Tuple[t
 
 @torch.no_grad()
 def extract_backbone_features(
-    model: nn.Module, dataloader: Iterable, normalize: bool = True
+    model: nn.Module, dataloader: Iterable, normalize: bool = True, require_labels: bool = True
 ) -> Tuple[torch.Tensor, torch.Tensor]:
     """Run ``model.backbone`` over a dataloader and return pooled features with their labels.
 
@@ -77,6 +77,8 @@ def extract_backbone_features(
         model (nn.Module): The model, possibly wrapped (DDP).
         dataloader (Iterable): Yields batches of single-view samples with ``gt_label``.
         normalize (bool): L2-normalise the features. Defaults to True.
+        require_labels (bool): Refuse a sample without ``gt_label`` (kNN and linear evaluation need one); with
+            False such a sample gets the label ``-1`` (feature export of unlabelled images). Defaults to True.
 
     Returns:
         tuple[torch.Tensor, torch.Tensor]: CPU features ``[N, C]`` and labels ``[N]``.
@@ -92,6 +94,9 @@ def extract_backbone_features(
             feats.append(f.cpu())
             for sample in samples:
                 if 'gt_label' not in sample:
+                    if not require_labels:
+                        labels.append(torch.full((1,), -1, dtype=torch.long))
+                        continue
                     raise KeyError(
                         'extract_backbone_features: a sample has no gt_label; kNN/linear evaluation '
                         'needs a labelled dataset (with_label=True)'

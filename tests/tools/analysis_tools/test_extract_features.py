@@ -127,3 +127,73 @@ def test_bad_arguments_name_what_is_expected():
         extract_split_features(DEMO, 'random', max_samples=0)
     with pytest.raises(KeyError, match=r"defines none of \['knn_bank_dataloader'\] for split 'train'"):
         extract_split_features(DEMO, 'random', split='train', cfg_options={'knn_bank_dataloader': None})
+
+
+@pytest.fixture(scope='module')
+def digits_folders(tmp_path_factory):
+    """The digits test split written as PNG files: ``classes/<digit>/<index>.png`` and ``flat/<index>.png``."""
+    from PIL import Image
+
+    from mmssl_ext.datasets import DigitsDataset
+
+    root = tmp_path_factory.mktemp('digit_images')
+    dataset = DigitsDataset(split='test', img_size=32, pipeline=[])
+    for i in range(len(dataset)):
+        info = dataset.get_data_info(i)
+        for path in (root / 'classes' / f'digit{info["gt_label"]}' / f'{i:04d}.png', root / 'flat' / f'{i:04d}.png'):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            Image.fromarray(info['img']).save(path)
+    return root
+
+
+def _index_of(path):
+    return int(path.rsplit('/', 1)[-1].split('.')[0])
+
+
+def test_folder_with_class_subfolders_gives_labelled_features(
+    trained_checkpoint, direct_features, digits_folders, tmp_path
+):
+    from tools.analysis_tools.extract_features import main
+
+    ckpt, _ = trained_checkpoint
+    feats_ref, _, labels_ref = direct_features
+    out = tmp_path / 'classes.csv'
+    main([DEMO, ckpt, '--out', str(out), '--folder', str(digits_folders / 'classes'), '--img-size', '32'])
+    with open(out, newline='', encoding='utf-8') as f:
+        rows = list(csv.reader(f))
+    assert rows[0][:2] == ['path', 'label']
+    assert len(rows) - 1 == len(labels_ref)
+    for row in rows[1:]:
+        i = _index_of(row[0])
+        assert int(row[1]) == labels_ref[i]  # the sub-folder digit<k> is class index k (sorted names)
+        np.testing.assert_allclose(np.asarray(row[2:], dtype=np.float32), feats_ref[i], atol=1e-5)
+
+
+@pytest.mark.parametrize('variant', ['flat', 'no-labels'])
+def test_unlabelled_folder_gives_features_with_label_minus_one(
+    trained_checkpoint, direct_features, digits_folders, tmp_path, variant
+):
+    from tools.analysis_tools.extract_features import main
+
+    ckpt, _ = trained_checkpoint
+    feats_ref = direct_features[0]
+    out = tmp_path / 'flat.npy'
+    folder = digits_folders / ('flat' if variant == 'flat' else 'classes')
+    extra = ['--no-labels'] if variant == 'no-labels' else []
+    main([DEMO, ckpt, '--out', str(out), '--folder', str(folder), '--img-size', '32', *extra])
+    feats = np.load(out)
+    with open(tmp_path / 'flat.json', encoding='utf-8') as f:
+        meta = json.load(f)
+    assert meta['classes'] is None
+    assert {r['label'] for r in meta['rows']} == {-1}
+    order = [_index_of(r['path']) for r in meta['rows']]
+    np.testing.assert_allclose(feats, feats_ref[order], atol=1e-5)
+
+
+def test_folder_errors_name_the_option(tmp_path):
+    from tools.analysis_tools.extract_features import folder_has_class_subfolders, folder_loader_cfg
+
+    with pytest.raises(FileNotFoundError, match='--folder'):
+        folder_has_class_subfolders(str(tmp_path / 'nope'))
+    with pytest.raises(ValueError, match='--img-size must be >= 1, got 0'):
+        folder_loader_cfg(str(tmp_path), 0, False)

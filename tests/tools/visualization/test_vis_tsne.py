@@ -88,3 +88,33 @@ def test_bad_arguments_name_what_is_expected(tmp_path):
         main([DEMO, 'random', '--out', str(tmp_path / 'a.png'), '--method', 'pca'])
     with pytest.raises(ValueError, match="--out must end in .png, got '.*a.jpg'"):
         main([DEMO, 'random', '--out', str(tmp_path / 'a.jpg')])
+
+
+def test_tsne_of_an_unlabelled_folder_draws_one_colour(tmp_path, capsys):
+    import matplotlib.image as mpimg
+    from PIL import Image
+
+    from mmssl_ext.datasets import DigitsDataset
+    from tools.visualization.vis_tsne import main
+
+    dataset = DigitsDataset(split='test', img_size=32, pipeline=[])
+    folder = tmp_path / 'images'
+    folder.mkdir()
+    for i in range(60):
+        Image.fromarray(dataset.get_data_info(i)['img']).save(folder / f'{i}.png')
+    out = tmp_path / 'map.png'
+    args = [DEMO, 'random', '--out', str(out), '--folder', str(folder), '--perplexity', '10', '--dpi', '50']
+    assert main(args) == str(out)
+    assert 'no labels' in capsys.readouterr().out
+    image = mpimg.imread(str(out))[..., :3]
+    assert image.shape[:2] == (400, 450)
+    assert image.std() > 0.02
+    # One colour: apart from white, grey/black axes and text, every coloured pixel has tab:blue's hue (edges blend
+    # with white, which keeps the hue).
+    from matplotlib.colors import rgb_to_hsv
+
+    hsv = rgb_to_hsv(image.reshape(-1, 3).clip(0, 1))
+    hues = hsv[hsv[:, 1] > 0.2, 0]
+    assert len(hues) > 50
+    blue_hue = rgb_to_hsv(np.array([31, 119, 180]) / 255.0)[0]
+    assert np.mean(np.abs(hues - blue_hue) < 0.02) > 0.98
