@@ -26,7 +26,9 @@ class KNNAccuracy(BaseMetric):
       votes the queries against the bank. With :class:`~mmssl_ext.engine.runner.KNNValLoop` this gives
       ``knn/top1`` to ``save_best``, the log and ``tools/test.py``.
     * **Directly**: :meth:`set_bank` (or :meth:`score`, for callers that already hold every feature, such as
-      :class:`~mmssl_ext.engine.hooks.KNNEvalHook` and ``tools/analysis_tools/knn_eval.py``).
+      :class:`~mmssl_ext.engine.hooks.KNNEvalHook` and ``tools/analysis_tools/linear_probe.py --knn``).
+      ``tools/analysis_tools/knn_eval.py`` votes with :func:`~mmssl_ext.evaluation.sharded_knn_predict` instead,
+      which keeps the bank sharded over the ranks and gives the same figures.
 
     Args:
         k (int): Number of neighbours. Defaults to 200.
@@ -112,7 +114,7 @@ class KNNAccuracy(BaseMetric):
         """Set the bank and vote the given queries in one call (no cross-rank gathering).
 
         For callers that already hold every feature, such as :class:`KNNEvalHook` (which gathers
-        while extracting) and ``tools/analysis_tools/knn_eval.py``.
+        while extracting) and ``tools/analysis_tools/linear_probe.py --knn``.
 
         Args:
             bank_feats (torch.Tensor): Bank features, ``[N, D]``.
