@@ -1,14 +1,16 @@
-# SimCLR, ResNet-18 (CIFAR stem), batch 256, LARS + cosine, 200 epochs, on an unlabelled folder of images:
+# SimCLR, ResNet-18, batch 256, LARS + cosine, 200 epochs, on an unlabelled folder of images:
 # every image below data_root (nested folders allowed) is a training sample, through mmpretrain's
 # CustomDataset(with_label=False). Point data_root at your folder (docs/custom_data.md):
 #   python tools/train.py configs/simclr/simclr_resnet18_1xb256-lars-coslr-200e_image-folder.py \
 #       --cfg-options train_dataloader.dataset.data_root=/path/to/images
-# Crops are img_size x img_size (the SimCLR view pipeline of the CIFAR recipe at that size). There is no labelled
-# set, so no kNN validation: give val_dataloader a KNNEvalDataset of labelled bank / query sets to monitor one
+# Crops are img_size x img_size (the SimCLR view pipeline of the CIFAR recipe at that size; 96 as for STL-10) and
+# the backbone is the standard ResNet-18 (7x7 stride-2 stem and max-pool, as torchvision's and timm's resnet18, so
+# convert_to_torchvision.py / convert_to_timm.py export it; the CIFAR recipe's 3x3 stem suits 32x32 images only).
+# There is no labelled set, so no kNN validation: give val_dataloader a KNNEvalDataset of labelled bank / query sets to monitor one
 # (docs/custom_data.md); a KNNValLoop (or KNNEvalHook) over unlabelled data logs one line and reports nothing.
 _base_ = ['./simclr_resnet18_1xb256-lars-coslr-1000e_cifar10.py']
 
-img_size = 64
+img_size = 96
 data_root = 'data/my_images'
 # ImageNet statistics (x 255): a reasonable default for photographs
 data_preprocessor = dict(
@@ -35,7 +37,12 @@ train_dataloader = dict(
         _delete_=True, type='mmpretrain.CustomDataset', data_root=data_root, with_label=False, pipeline=train_pipeline
     )
 )
-model = dict(data_preprocessor=data_preprocessor)
+model = dict(
+    data_preprocessor=data_preprocessor,
+    backbone=dict(
+        _delete_=True, type='mmpretrain.ResNet', depth=18, norm_cfg=dict(type='BN'), zero_init_residual=False
+    ),
+)
 custom_hooks = []
 val_dataloader = None
 val_evaluator = None

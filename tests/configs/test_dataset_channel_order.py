@@ -1,8 +1,10 @@
 """Every dataset base hands the backbone RGB: the channel swap and the grayscale weights follow the decoder.
 
-Folder datasets decode with ``LoadImageFromFile`` (mmcv, BGR), so their preprocessor sets ``to_rgb=True`` and
-their pipeline's grayscale weights are in BGR order. mmpretrain's ``CIFAR10`` / ``CIFAR100`` decode the
-python pickles in memory to RGB: ``to_rgb=False`` and RGB-ordered weights.
+Folder datasets decode with ``LoadImageFromFile``: mmcv's order (BGR) by default, so their preprocessor sets
+``to_rgb=True`` and their pipeline's grayscale weights are in BGR order; with ``channel_order='rgb'`` they are RGB.
+mmpretrain's ``CIFAR10`` / ``CIFAR100`` decode the python pickles in memory to RGB, and ``CIFAR10AnyLayout`` reads
+either the pickles or a folder tree, so its loader must decode files as RGB too: ``to_rgb=False`` and RGB-ordered
+weights.
 """
 
 import glob
@@ -15,6 +17,7 @@ from tests.helpers import ROOT
 
 BASES = sorted(glob.glob(osp.join(ROOT, 'configs', '_base_', 'datasets', '*.py')))
 RGB_DECODED = {'CIFAR10', 'CIFAR100'}  # mmpretrain's in-memory pickle datasets
+BOTH = {'CIFAR10AnyLayout'}  # in-memory pickles or files, by layout
 LUMA_RGB = (0.2989, 0.587, 0.114)
 
 
@@ -32,9 +35,13 @@ def _walk(node):
 def test_backbone_sees_rgb(path):
     cfg = Config.fromfile(path)
     dataset = cfg.train_dataloader.dataset
-    decoded_rgb = dataset.type in RGB_DECODED
-    loads_files = any(t.get('type') == 'LoadImageFromFile' for t in _walk(dataset.get('pipeline', [])))
-    assert decoded_rgb != loads_files, f'{path}: {dataset.type} both decodes in memory and loads files'
+    loaders = [t for t in _walk(dataset.get('pipeline', [])) if t.get('type') == 'LoadImageFromFile']
+    rgb_loader = bool(loaders) and all(t.get('channel_order', 'bgr') == 'rgb' for t in loaders)
+    if dataset.type in RGB_DECODED:
+        assert not loaders or rgb_loader, f'{path}: {dataset.type} decodes RGB in memory; a BGR loader would mix orders'
+    if dataset.type in BOTH:
+        assert rgb_loader, f"{path}: {dataset.type} may read files: it needs LoadImageFromFile(channel_order='rgb')"
+    decoded_rgb = dataset.type in RGB_DECODED | BOTH or rgb_loader
     preprocessor = cfg.get('data_preprocessor') or {}
     if 'to_rgb' in preprocessor or 'type' in preprocessor:
         assert bool(preprocessor.get('to_rgb', False)) == (not decoded_rgb), (
@@ -54,4 +61,12 @@ def test_check_catches_a_swapped_base(tmp_path):
     bad = tmp_path / 'bad.py'
     bad.write_text(open(src, encoding='utf-8').read().replace('to_rgb=False', 'to_rgb=True'))
     with pytest.raises(AssertionError, match='to_rgb must be False'):
+        test_backbone_sees_rgb(str(bad))
+
+
+def test_check_catches_a_bgr_loader_on_the_any_layout_base(tmp_path):
+    src = osp.join(ROOT, 'configs', '_base_', 'datasets', 'cifar10_bs256_simclr.py')
+    bad = tmp_path / 'bad.py'
+    bad.write_text(open(src, encoding='utf-8').read().replace(", channel_order='rgb'", ''))
+    with pytest.raises(AssertionError, match="channel_order='rgb'"):
         test_backbone_sees_rgb(str(bad))

@@ -9,7 +9,7 @@ data_preprocessor = dict(
     num_classes=10,
     mean=[125.307, 122.961, 113.8575],
     std=[51.5865, 50.847, 51.255],
-    to_rgb=True,
+    to_rgb=False,
 )
 train_dataloader = dict(dataset=dict(pipeline={{_base_.ce_train_pipeline}}))
 val_dataloader = dict(
@@ -20,9 +20,9 @@ val_dataloader = dict(
     collate_fn=dict(type='default_collate'),
     dataset=dict(
         _delete_=True,
-        type='CIFAR10Folder',
+        type='CIFAR10AnyLayout',
         data_root='data/cifar10',
-        data_prefix='test',
+        split='test',
         pipeline={{_base_.test_pipeline}},
     ),
 )

@@ -11,14 +11,14 @@ def _view(solarize_prob):
             transforms=[dict(type='ColorJitter', brightness=0.4, contrast=0.4, saturation=0.2, hue=0.1)],
             prob=0.8,
         ),
-        dict(type='RandomGrayscale', prob=0.2, keep_channels=True, channel_weights=(0.114, 0.587, 0.2989)),
+        dict(type='RandomGrayscale', prob=0.2, keep_channels=True, channel_weights=(0.2989, 0.587, 0.114)),
         dict(type='Solarize', thr=128, prob=solarize_prob),
         dict(type='RandomFlip', prob=0.5),
     ]
 
 
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadImageFromFile', channel_order='rgb'),
     dict(type='MultiView', num_views=[1, 1], transforms=[_view(0.0), _view(0.2)]),
     dict(type='PackInputs'),
 ]

@@ -17,7 +17,7 @@ def _view(size, scale, strong=False):
             transforms=[dict(type='ColorJitter', brightness=0.4, contrast=0.4, saturation=0.4, hue=0.1)],
             prob=0.8,
         ),
-        dict(type='RandomGrayscale', prob=0.2, keep_channels=True, channel_weights=(0.114, 0.587, 0.2989)),
+        dict(type='RandomGrayscale', prob=0.2, keep_channels=True, channel_weights=(0.2989, 0.587, 0.114)),
         dict(type='GaussianBlur', magnitude_range=(0.1, 2.0), magnitude_std='inf', prob=0.5),
         dict(type='RandomFlip', prob=0.5),
     ]
@@ -29,7 +29,7 @@ def _view(size, scale, strong=False):
 def _pipeline(weak_crops, strong_crops):
     groups = [_view(32, (0.08, 1.0))] + [_view(*c) for c in weak_crops] + [_view(*c, True) for c in strong_crops]
     return [
-        dict(type='LoadImageFromFile'),
+        dict(type='LoadImageFromFile', channel_order='rgb'),
         dict(type='MultiView', num_views=[1] * len(groups), transforms=groups),
         dict(type='PackInputs'),
     ]

@@ -20,5 +20,5 @@ data_preprocessor = dict(
     num_views=2,
     view_augments=[_view(dict(brightness=0.8, contrast=0.8, saturation=0.8, hue=0.2))],
 )
-train_pipeline = [dict(type='LoadImageFromFile'), dict(type='PackInputs')]
+train_pipeline = [dict(type='LoadImageFromFile', channel_order='rgb'), dict(type='PackInputs')]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))

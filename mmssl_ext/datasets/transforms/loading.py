@@ -1,7 +1,7 @@
 # Copyright (c) mmssl_ext contributors. All rights reserved.
 """Image loading with a clear error for missing, empty or corrupt files."""
 
-from typing import Optional
+from typing import Any, Optional
 
 import mmcv
 import mmengine.fileio as fileio
@@ -23,9 +23,21 @@ class LoadImageFromFile(_MMCVLoadImageFromFile):
     mmcv reports an undecodable file as a bare ``AssertionError``; this raises
     :class:`FileNotFoundError` for a missing file and :class:`CorruptImageError` for an empty or
     undecodable one, both with the path. ``ignore_empty=True`` keeps mmcv's skip behaviour. Samples
-    that already carry an in-memory ``img`` (the embedded digits dataset) pass through untouched, so
-    any pipeline can run on them.
+    that already carry an in-memory ``img`` (the embedded digits dataset, mmpretrain's CIFAR10 / CIFAR100
+    python releases, which decode to RGB) pass through untouched, so any pipeline can run on them.
+
+    Args:
+        channel_order (str): ``'bgr'`` (mmcv's order) or ``'rgb'`` for a decoded file; ``'rgb'`` matches the
+            in-memory RGB images of the CIFAR releases, so one pipeline serves both. Defaults to ``'bgr'``.
+        **kwargs: The arguments of mmcv's ``LoadImageFromFile`` (``to_float32``, ``color_type``,
+            ``imdecode_backend``, ``ignore_empty``, ``backend_args``).
     """
+
+    def __init__(self, channel_order: str = 'bgr', **kwargs: Any) -> None:
+        if channel_order not in ('bgr', 'rgb'):
+            raise ValueError(f"LoadImageFromFile: channel_order must be 'bgr' or 'rgb', got {channel_order!r}")
+        super().__init__(**kwargs)
+        self.channel_order = channel_order
 
     def transform(self, results: dict) -> Optional[dict]:
         """Load ``results['img_path']`` into ``results['img']``.
@@ -51,7 +63,9 @@ class LoadImageFromFile(_MMCVLoadImageFromFile):
         img = None
         if img_bytes:
             try:
-                img = mmcv.imfrombytes(img_bytes, flag=self.color_type, backend=self.imdecode_backend)
+                img = mmcv.imfrombytes(
+                    img_bytes, flag=self.color_type, channel_order=self.channel_order, backend=self.imdecode_backend
+                )
             except Exception:  # decoders raise many types for broken data
                 img = None
         if img is None:

@@ -22,22 +22,22 @@ data_preprocessor = dict(
     num_classes=10,
     mean=[125.307, 122.961, 113.8575],
     std=[62.993, 62.089, 66.705],
-    to_rgb=True,
+    to_rgb=False,
 )
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadImageFromFile', channel_order='rgb'),
     dict(type='RandomResizedCrop', scale=32, crop_ratio_range=(0.08, 1.0), backend='pillow'),
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackInputs'),
 ]
-test_pipeline = [dict(type='LoadImageFromFile'), dict(type='PackInputs')]
+test_pipeline = [dict(type='LoadImageFromFile', channel_order='rgb'), dict(type='PackInputs')]
 train_dataloader = dict(
     batch_size=256,
     num_workers=4,
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
     collate_fn=dict(type='default_collate'),
-    dataset=dict(type='CIFAR10Folder', data_root='data/cifar10', data_prefix='train', pipeline=train_pipeline),
+    dataset=dict(type='CIFAR10AnyLayout', data_root='data/cifar10', split='train', pipeline=train_pipeline),
 )
 val_dataloader = dict(
     batch_size=512,
@@ -45,7 +45,7 @@ val_dataloader = dict(
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=False),
     collate_fn=dict(type='default_collate'),
-    dataset=dict(type='CIFAR10Folder', data_root='data/cifar10', data_prefix='test', pipeline=test_pipeline),
+    dataset=dict(type='CIFAR10AnyLayout', data_root='data/cifar10', split='test', pipeline=test_pipeline),
 )
 val_evaluator = dict(type='Accuracy', topk=(1, 5))
 test_dataloader = val_dataloader

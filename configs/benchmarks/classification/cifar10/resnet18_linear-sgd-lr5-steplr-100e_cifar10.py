@@ -9,7 +9,7 @@ _base_ = ['./resnet18_linear-probe-sgd-coslr-100e_cifar10.py']
 
 data_preprocessor = dict(std=[51.5865, 50.847, 51.255])
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadImageFromFile', channel_order='rgb'),
     dict(type='RandomResizedCrop', scale=32, crop_ratio_range=(0.2, 1.0), backend='pillow'),
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackInputs'),

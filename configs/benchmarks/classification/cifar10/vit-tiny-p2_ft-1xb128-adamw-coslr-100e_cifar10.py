@@ -38,10 +38,10 @@ data_preprocessor = dict(
     num_classes=num_classes,
     mean=[123.675, 116.28, 103.53],
     std=[58.395, 57.12, 57.375],
-    to_rgb=True,
+    to_rgb=False,
 )
-bgr_mean = data_preprocessor['mean'][::-1]
-bgr_std = data_preprocessor['std'][::-1]
+rgb_mean = data_preprocessor['mean']  # fills in the images' (RGB) order
+rgb_std = data_preprocessor['std']
 augment_pipeline = [
     dict(type='RandomCrop', crop_size=32, padding=4),
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
@@ -52,7 +52,7 @@ augment_pipeline = [
         total_level=10,
         magnitude_level=9,
         magnitude_std=0.5,
-        hparams=dict(pad_val=[round(x) for x in bgr_mean], interpolation='bicubic'),
+        hparams=dict(pad_val=[round(x) for x in rgb_mean], interpolation='bicubic'),
     ),
     dict(
         type='RandomErasing',
@@ -60,14 +60,14 @@ augment_pipeline = [
         mode='rand',
         min_area_ratio=0.02,
         max_area_ratio=1 / 3,
-        fill_color=bgr_mean,
-        fill_std=bgr_std,
+        fill_color=rgb_mean,
+        fill_std=rgb_std,
     ),
 ]
-train_pipeline = [dict(type='LoadImageFromFile'), *augment_pipeline, dict(type='PackInputs')]
+train_pipeline = [dict(type='LoadImageFromFile', channel_order='rgb'), *augment_pipeline, dict(type='PackInputs')]
 # The same pipeline for datasets decoded in memory (mmpretrain's CIFAR100): no LoadImageFromFile.
 decoded_train_pipeline = [*augment_pipeline, dict(type='PackInputs')]
-test_pipeline = [dict(type='LoadImageFromFile'), dict(type='PackInputs')]
+test_pipeline = [dict(type='LoadImageFromFile', channel_order='rgb'), dict(type='PackInputs')]
 train_dataloader = dict(
     batch_size=128,
     num_workers=8,
@@ -75,7 +75,7 @@ train_dataloader = dict(
     drop_last=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
     collate_fn=dict(type='default_collate'),
-    dataset=dict(type='CIFAR10Folder', data_root='data/cifar10', data_prefix='train', pipeline=train_pipeline),
+    dataset=dict(type='CIFAR10AnyLayout', data_root='data/cifar10', split='train', pipeline=train_pipeline),
 )
 val_dataloader = dict(
     batch_size=192,
@@ -83,7 +83,7 @@ val_dataloader = dict(
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=False),
     collate_fn=dict(type='default_collate'),
-    dataset=dict(type='CIFAR10Folder', data_root='data/cifar10', data_prefix='test', pipeline=test_pipeline),
+    dataset=dict(type='CIFAR10AnyLayout', data_root='data/cifar10', split='test', pipeline=test_pipeline),
 )
 val_evaluator = dict(type='Accuracy', topk=(1, 5))
 test_dataloader = val_dataloader
