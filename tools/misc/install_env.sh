@@ -94,6 +94,10 @@ step "5/7 mmpretrain, mmdet, runtime and test requirements"
 # openmim without its dependencies: its opendatalab -> openxlab chain pins setuptools 60, requests 2.28 and
 # tqdm 4.65; mim train / test / search need only what tests.txt lists.
 "${PIP[@]}" install --progress-bar off --no-deps openmim==0.3.9
+# timm for convert_to_timm.py's test, also without dependencies (huggingface_hub would come with them, and pip would
+# raise setuptools to torch's own >=77, past the <70 mmcv 2.1.0's setup.py needs); loading local weights needs only
+# safetensors beside torch.
+"${PIP[@]}" install --progress-bar off --no-deps timm==1.0.31 safetensors==0.8.0
 
 step "6/7 mmssl_ext (editable, setup.py develop)"
 # --no-use-pep517: a setup.py develop install (an .egg-link to this tree) rather than a PEP 660 one. MMEngine's
