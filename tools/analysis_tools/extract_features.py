@@ -239,7 +239,8 @@ def extract_split_features(
         total = len(dataset)
         indices = list(range(total)) if max_samples is None else spread_indices(total, max_samples)
         loader = build_eval_dataloader(dict(loader_cfg, dataset=dataset), max_samples)
-        source = _Progress(loader, f'extract {split}') if progress else loader
+        label = f'extract {osp.basename(osp.normpath(folder))}' if folder is not None else f'extract {split}'
+        source = _Progress(loader, label) if progress else loader
         feats, labels = extract_backbone_features(model, source, normalize=normalize, require_labels=False)
     if len(feats) != len(loader.dataset):
         raise RuntimeError(f'extracted {len(feats)} features for {len(loader.dataset)} images of split {split!r}')
