@@ -307,6 +307,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--no-normalize', action='store_true', help='keep the raw pooled features (no L2 norm)')
     add_folder_args(parser)
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, help='override config settings')
+    parser.add_argument('--no-progress', action='store_true', help='no progress bar (on stderr) over the extraction')
     return parser.parse_args(argv)
 
 
@@ -333,6 +334,7 @@ def main(argv: Optional[List[str]] = None) -> List[str]:
         folder=args.folder,
         img_size=args.img_size,
         folder_labels=not args.no_labels,
+        progress=not args.no_progress,
     )
     written = write_features(table, args.out)
     print(f'extract_features: {table.features.shape[0]} x {table.features.shape[1]} features -> {", ".join(written)}')

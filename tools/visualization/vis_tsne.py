@@ -145,6 +145,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--dpi', type=int, default=100, help='pixels per inch of the 9x8-inch figure (default 100)')
     add_folder_args(parser)
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, help='override config settings')
+    parser.add_argument('--no-progress', action='store_true', help='no progress bar (on stderr) over the extraction')
     return parser.parse_args(argv)
 
 
@@ -166,6 +167,7 @@ def main(argv: Optional[List[str]] = None) -> str:
         folder=args.folder,
         img_size=args.img_size,
         folder_labels=not args.no_labels,
+        progress=not args.no_progress,
     )
     coords = embed_2d(table.features, args.method, args.perplexity, args.seed)
     source = osp.basename(osp.normpath(args.folder)) if args.folder else args.split

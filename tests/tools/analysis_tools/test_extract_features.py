@@ -197,3 +197,17 @@ def test_folder_errors_name_the_option(tmp_path):
         folder_has_class_subfolders(str(tmp_path / 'nope'))
     with pytest.raises(ValueError, match='--img-size must be >= 1, got 0'):
         folder_loader_cfg(str(tmp_path), 0, False)
+
+
+def test_progress_bar_on_stderr_unless_no_progress(trained_checkpoint, tmp_path, capfd):
+    from tools.analysis_tools.extract_features import main
+
+    ckpt, _ = trained_checkpoint
+    main([DEMO, ckpt, '--out', str(tmp_path / 'a.npy'), '--batch-size', '128'])
+    shown = capfd.readouterr()
+    assert 'extract test' in shown.err and 'batch' in shown.err  # tqdm: "extract test: ... batch/s"
+    main([DEMO, ckpt, '--out', str(tmp_path / 'b.npy'), '--batch-size', '128', '--no-progress'])
+    quiet = capfd.readouterr()
+    assert 'extract test' not in quiet.err
+    assert 'extract_features: ' in quiet.out  # the summary line stays
+    np.testing.assert_allclose(np.load(tmp_path / 'a.npy'), np.load(tmp_path / 'b.npy'), atol=1e-6)

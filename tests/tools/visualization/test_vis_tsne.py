@@ -10,7 +10,7 @@ from tests.helpers import config_path
 DEMO = config_path('simclr', 'simclr_resnet18_1xb64-coslr-20e_digits.py')
 
 
-def test_tsne_png_of_a_trained_checkpoint(trained_checkpoint, tmp_path):
+def test_tsne_png_of_a_trained_checkpoint(trained_checkpoint, tmp_path, capfd):
     import matplotlib.image as mpimg
 
     from tools.visualization.vis_tsne import main
@@ -19,6 +19,7 @@ def test_tsne_png_of_a_trained_checkpoint(trained_checkpoint, tmp_path):
     out = tmp_path / 'maps' / 'tsne.png'
     args = [DEMO, ckpt, '--out', str(out), '--max-samples', '200', '--batch-size', '100', '--dpi', '50']
     assert main(args) == str(out)
+    assert 'extract test' in capfd.readouterr().err  # the extraction's progress bar, on stderr
     image = mpimg.imread(str(out))  # fails on anything but a valid PNG
     assert image.shape[:2] == (400, 450)  # 9 x 8 inches at 50 dpi
     assert image.shape[2] in (3, 4)
@@ -54,7 +55,7 @@ def test_embed_2d_umap_separates_clusters_and_is_seeded():
     np.testing.assert_allclose(embed_2d(feats, 'umap', perplexity=10, seed=3), coords)
 
 
-def test_umap_png_of_a_checkpoint(tmp_path):
+def test_umap_png_of_a_checkpoint(tmp_path, capfd):
     import matplotlib.image as mpimg
 
     pytest.importorskip('umap')
@@ -62,7 +63,8 @@ def test_umap_png_of_a_checkpoint(tmp_path):
 
     out = tmp_path / 'umap.png'
     args = [DEMO, 'random', '--out', str(out), '--method', 'umap', '--max-samples', '200', '--dpi', '50']
-    assert main(args) == str(out)
+    assert main([*args, '--no-progress']) == str(out)
+    assert 'extract test' not in capfd.readouterr().err  # --no-progress: no bar over the extraction
     image = mpimg.imread(str(out))
     assert image.shape[:2] == (400, 450)
     assert image[..., :3].std() > 0.05
