@@ -9,7 +9,7 @@ from typing import Any
 
 from .checkpoint import MMENGINE_CHECKPOINT_GLOBALS, UnsafeCheckpointError, register_safe_globals, safe_torch_load
 from .dist import setup_cpu_distributed
-from .progress import TrainingPosition, training_position
+from .progress import TrainingPosition, total_iterations, training_position
 from .rng_state import preserved_rng_state, rng_state, set_rng_state
 from .setup_env import register_all_modules
 
@@ -25,6 +25,7 @@ __all__ = [
     'setup_cpu_distributed',
     'TrainingPosition',
     'training_position',
+    'total_iterations',
 ]
 
 _MOVED_TO_TESTING = ('HostSyncCounter', 'SYNC_OPS')

@@ -4,6 +4,8 @@
   and the DDP-averaged gradients of the first step equal one process on the concatenated batch (rtol 1e-5; both
   in float64, so the figure measures the algorithm, not float32 rounding, which alone is ~5e-6 here); BN layers
   run as ``CPUSyncBatchNorm`` (torch's SyncBN refuses CPU tensors).
+* SCE (a queue, a momentum target with a predictor on the online side, symmetric): the same equality, the
+  queues identical on both ranks after the step.
 * MoCo v2: keys all-gathered before enqueue: after every step the queue and its pointer are identical on both
   ranks and the pointer advanced by the global batch (wrapping around); shuffle-BN permutes the global batch
   identically on both ranks, mixes samples of the two ranks and is undone exactly.
@@ -51,6 +53,11 @@ def supcon(tmp_path_factory):
     return _contrastive_run('supcon/supcon_resnet18_1xb1024-coslr-1000e_cifar10.py', tmp_path_factory.mktemp('d'))
 
 
+@pytest.fixture(scope='module')
+def sce(tmp_path_factory):
+    return _contrastive_run('sce/sce_resnet18_1xb256-coslr-1000e_cifar10.py', tmp_path_factory.mktemp('d'))
+
+
 def _concat(a, b):
     """Two collated batches as one (rank 0's samples first, as the gathered negatives are ordered)."""
     if isinstance(a, torch.Tensor):
@@ -79,7 +86,7 @@ def _one_process(cfg, records):
     return model, loss.detach()
 
 
-@pytest.mark.parametrize('run', ['simclr', 'supcon'])
+@pytest.mark.parametrize('run', ['simclr', 'supcon', 'sce'])
 def test_two_ranks_equal_one_process_on_the_concatenated_batch(run, request):
     cfg, records = request.getfixturevalue(run)
     r0, r1 = records
@@ -102,6 +109,8 @@ def test_two_ranks_equal_one_process_on_the_concatenated_batch(run, request):
         torch.testing.assert_close(r0['grads'][name], r1['grads'][name], rtol=0, atol=0)  # averaged by DDP
         torch.testing.assert_close(r0['grads'][name], grad, rtol=1e-5, atol=1e-12)
         worst = max(worst, ((r0['grads'][name] - grad).abs().max() / grad.abs().max().clamp_min(1e-30)).item())
+    if run == 'sce':  # the symmetric step enqueued both views' keys of both ranks, identically on each rank
+        assert torch.equal(r0['queues'][0], r1['queues'][0]) and r0['ptrs'][0] == r1['ptrs'][0] == 0
     print(f'{run}: loss 2 ranks {rank_mean.item():.12f} vs 1 process {loss.item():.12f}; max grad err {worst:.1e}')
 
 

@@ -14,6 +14,7 @@ from .mocov2_feataug import (
     MoCoV2FeatAug,
     build_feature_augmentation,  # noqa: F401  (moved to feature_augs; here one release)
 )
+from .sce import SCE
 from .simsiam_feataug import SimSiamFeatAug
 from .supcon import SupCon, labels_from_samples
 
@@ -32,5 +33,6 @@ __all__ = [
     'MoCoV2FeatAug',
     'BYOLFeatAug',
     'SimSiamFeatAug',
+    'SCE',
     'current_epoch',
 ]

@@ -100,7 +100,7 @@ class MoCoV2(ContrastiveObjectiveMixin, BaseSelfSupervisor):
         )
         # mmpretrain's MoCo uses MMEngine's EMA, which reads its step counter from the device twice per update;
         # this one counts on the host
-        self.encoder_k = HostStepsEMA(nn.Sequential(self.backbone, self.neck), momentum)
+        self.encoder_k = self.build_key_encoder(nn.Sequential(self.backbone, self.neck), momentum)
         # the queue of mmpretrain's MoCo: same layout, same draw (after the encoders, as there)
         self.queue_len = queue_len
         self.register_buffer('queue', F.normalize(torch.randn(feat_dim, queue_len), dim=0))
@@ -113,6 +113,18 @@ class MoCoV2(ContrastiveObjectiveMixin, BaseSelfSupervisor):
         if only_filled_queue:
             self.register_buffer('queue_filled', torch.zeros((), dtype=torch.long))
         self.loss_module = self.build_objective(None, loss, self.default_loss)
+
+    def build_key_encoder(self, online: nn.Module, momentum: float) -> HostStepsEMA:
+        """The momentum copy of ``online`` (constant momentum here; SCE anneals it).
+
+        Args:
+            online (nn.Module): ``Sequential(backbone, neck)``.
+            momentum (float): EMA momentum, MMEngine convention.
+
+        Returns:
+            HostStepsEMA: The key encoder.
+        """
+        return HostStepsEMA(online, momentum)
 
     def encode_query(self, img: torch.Tensor) -> torch.Tensor:
         """``[B, feat_dim]`` L2-normalised query embeddings (with gradient)."""

@@ -4,6 +4,7 @@
 from .bn_state import preserve_bn_stats
 from .checked_pretrained import CheckedPretrainedInit, PretrainedKeysError, select_state_dict
 from .cmc_memory import cmc_momentum_update
+from .cosine_ema import CosineHostStepsEMA, cosine_momentum
 from .cpu_sync_bn import CPUSyncBatchNorm, convert_cpu_sync_batchnorm
 from .frechet import frechet_distance
 from .gather import all_gather_no_grad, all_gather_with_grad, rank_offset
@@ -21,5 +22,7 @@ __all__ = [
     'PretrainedKeysError',
     'select_state_dict',
     'HostStepsEMA',
+    'CosineHostStepsEMA',
+    'cosine_momentum',
     'cmc_momentum_update',
 ]
