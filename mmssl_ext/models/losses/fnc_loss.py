@@ -8,6 +8,7 @@ import torch.nn as nn
 
 from mmssl_ext.registry import MODELS
 
+from .fnc_memory import fnc_memory_loss
 from .kernels import ContrastSet, contrastive_loss
 from .utils import check_features, check_temperature
 
@@ -111,16 +112,44 @@ class FNCLoss(nn.Module):
         self.chunk_size = chunk_size
         self.loss_weight = loss_weight
 
-    def forward(self, features: torch.Tensor) -> torch.Tensor:
-        """Compute the loss.
+    def forward(
+        self,
+        features: torch.Tensor,
+        memory: Optional[torch.Tensor] = None,
+        memory_features: Optional[torch.Tensor] = None,
+        own_columns: Optional[torch.Tensor] = None,
+    ) -> torch.Tensor:
+        """Compute the loss: in-batch (SimCLR form), or against a memory bank when ``memory`` is given.
 
         Args:
             features (torch.Tensor): ``[B, V, D]`` normalised features, ``V >= 2`` (main + support views).
+            memory (torch.Tensor, optional): ``[N, D]`` bank of EMA features holding the current batch
+                (:func:`fnc_memory_loss`, the official default). Defaults to None.
+            memory_features (torch.Tensor, optional): ``[B, V, D]`` EMA features of ``features``' views, for the
+                detection; required with ``memory``. Defaults to None.
+            own_columns (torch.Tensor, optional): ``[B, V]`` bank columns of each sample's views; required with
+                ``memory``. Defaults to None.
 
         Returns:
             torch.Tensor: Scalar loss.
         """
         check_features(features, min_views=2)
+        if memory is not None:
+            if memory_features is None or own_columns is None:
+                raise ValueError(
+                    'FNCLoss with `memory` needs `memory_features` ([B, V, D]) and `own_columns` ([B, V]).'
+                )
+            check_features(memory, 'memory', ndim=2, normalized=False)  # unwritten columns are zeros
+            if memory_features.shape != features.shape or own_columns.shape != features.shape[:2]:
+                raise ValueError(
+                    f'FNCLoss: memory_features {tuple(memory_features.shape)} must equal features '
+                    f'{tuple(features.shape)} and own_columns {tuple(own_columns.shape)} be '
+                    f'{tuple(features.shape[:2])}.'
+                )
+            loss = fnc_memory_loss(
+                features, memory_features, memory, own_columns, self.temperature, self.topk, self.threshold, self.mode
+            )
+            return self.loss_weight * (loss if self.reduction == 'simclr' else loss / 2)
 
         def detected(cs: ContrastSet) -> torch.Tensor:
             # detected once per sample, shared by its views (view-major anchor rows)
