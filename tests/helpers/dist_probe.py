@@ -118,6 +118,8 @@ class DistProbeHook(Hook):
         if hasattr(model, 'queue'):
             RECORD.setdefault('queues', []).append(model.queue.detach().clone())
             RECORD.setdefault('ptrs', []).append(int(model.queue_ptr))
+        if getattr(model, 'memory', None) is not None and 'memory' not in RECORD:  # FNC's bank after the first step
+            RECORD['memory'] = model.memory.detach().clone()
 
     def after_train(self, runner):
         torch.save(RECORD, osp.join(self.out_dir, f'rank{get_rank()}.pt'))

@@ -4,6 +4,7 @@
   and the DDP-averaged gradients of the first step equal one process on the concatenated batch (rtol 1e-5; both
   in float64, so the figure measures the algorithm, not float32 rounding, which alone is ~5e-6 here); BN layers
   run as ``CPUSyncBatchNorm`` (torch's SyncBN refuses CPU tensors).
+* FNC (10 views, an EMA-filled memory bank): the same equality; the banks of both ranks equal the one process's.
 * SCE (a queue, a momentum target with a predictor on the online side, symmetric): the same equality, the
   queues identical on both ranks after the step.
 * MoCo v2: keys all-gathered before enqueue: after every step the queue and its pointer are identical on both
@@ -58,6 +59,11 @@ def sce(tmp_path_factory):
     return _contrastive_run('sce/sce_resnet18_1xb256-coslr-1000e_cifar10.py', tmp_path_factory.mktemp('d'))
 
 
+@pytest.fixture(scope='module')
+def fnc(tmp_path_factory):
+    return _contrastive_run('fnc/fnc_resnet18_1xb256-lars-coslr-1000e_cifar10.py', tmp_path_factory.mktemp('d'))
+
+
 def _concat(a, b):
     """Two collated batches as one (rank 0's samples first, as the gathered negatives are ordered)."""
     if isinstance(a, torch.Tensor):
@@ -86,7 +92,7 @@ def _one_process(cfg, records):
     return model, loss.detach()
 
 
-@pytest.mark.parametrize('run', ['simclr', 'supcon', 'sce'])
+@pytest.mark.parametrize('run', ['simclr', 'supcon', 'sce', 'fnc'])
 def test_two_ranks_equal_one_process_on_the_concatenated_batch(run, request):
     cfg, records = request.getfixturevalue(run)
     r0, r1 = records
@@ -111,6 +117,9 @@ def test_two_ranks_equal_one_process_on_the_concatenated_batch(run, request):
         worst = max(worst, ((r0['grads'][name] - grad).abs().max() / grad.abs().max().clamp_min(1e-30)).item())
     if run == 'sce':  # the symmetric step enqueued both views' keys of both ranks, identically on each rank
         assert torch.equal(r0['queues'][0], r1['queues'][0]) and r0['ptrs'][0] == r1['ptrs'][0] == 0
+    if run == 'fnc':  # the bank holds both ranks' EMA features, view-major, as the one process's bank
+        assert torch.equal(r0['memory'], r1['memory'])
+        torch.testing.assert_close(r0['memory'], model.memory, rtol=1e-5, atol=1e-12)
     print(f'{run}: loss 2 ranks {rank_mean.item():.12f} vs 1 process {loss.item():.12f}; max grad err {worst:.1e}')
 
 

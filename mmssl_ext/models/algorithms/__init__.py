@@ -7,6 +7,7 @@ from .clsa import CLSA
 from .contrastive_simclr import ContrastiveSimCLR
 from .curated_simclr import CuratedSimCLR
 from .dcl import DCL
+from .fnc import FNC
 from .mochi import MoCHi, current_epoch
 from .mochi_mixer import MoCHiMixer
 from .mocov2 import MoCoV2
@@ -34,5 +35,6 @@ __all__ = [
     'BYOLFeatAug',
     'SimSiamFeatAug',
     'SCE',
+    'FNC',
     'current_epoch',
 ]

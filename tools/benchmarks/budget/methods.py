@@ -43,6 +43,7 @@ METHODS: Dict[str, BudgetMethod] = {
     'dcl': BudgetMethod('configs/dcl/dcl_resnet18_1xb256-lars-coslr-1000e_cifar10.py'),
     'dclw': BudgetMethod('configs/dcl/dclw_resnet18_1xb256-lars-coslr-1000e_cifar10.py'),
     'mocov3': BudgetMethod('configs/mocov3/mocov3_resnet18_1xb256-lars-coslr-1000e_cifar10.py'),
+    'fnc': BudgetMethod('configs/fnc/fnc_resnet18_1xb256-lars-coslr-1000e_cifar10.py'),
     'sce': BudgetMethod('configs/sce/sce_resnet18_1xb256-coslr-1000e_cifar10.py'),
     'aps': BudgetMethod('configs/aps/aps_vit-tiny-p2_1xb512-amp-coslr-1600e_cifar10.py', family='vit'),
 }
