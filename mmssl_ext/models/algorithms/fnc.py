@@ -47,6 +47,7 @@ class FNC(ContrastiveSimCLR):
     """
 
     default_loss: dict = dict(type='FNCLoss', temperature=0.1, topk=10, threshold=0.7, gather_distributed=True)
+    memory: torch.Tensor  # the bank buffer (``memory_multiplier > 0``)
 
     def __init__(
         self,
